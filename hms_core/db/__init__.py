@@ -1,0 +1,23 @@
+"""SQLAlchemy tables of the hms domain, usable on PostgreSQL and SQLite alike."""
+
+from hms_core.db.audit import AuditEvent
+from hms_core.db.auth import AuthSession, User
+from hms_core.db.base import Base, new_id
+from hms_core.db.counters import NumberSequence
+from hms_core.db.hospital import Bed, Department, Ward
+from hms_core.db.patients import Patient, PatientAllergy, PatientNameToken
+
+__all__ = [
+    "AuditEvent",
+    "AuthSession",
+    "Base",
+    "Bed",
+    "Department",
+    "NumberSequence",
+    "Patient",
+    "PatientAllergy",
+    "PatientNameToken",
+    "User",
+    "Ward",
+    "new_id",
+]

@@ -1,0 +1,51 @@
+"""Roles and the named permissions each grants; shared by the server (enforcement) and desktop."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    RECEPTION = "reception"
+    DOCTOR = "doctor"
+    NURSE = "nurse"
+    LAB = "lab"
+    PHARMACY = "pharmacy"
+    BILLING = "billing"
+    PATIENT = "patient"
+
+
+class Perm(StrEnum):
+    PATIENT_READ = "patient.read"
+    PATIENT_REGISTER = "patient.register"
+    PATIENT_UPDATE = "patient.update"
+    AUDIT_READ = "audit.read"
+    USER_READ = "user.read"
+    USER_MANAGE = "user.manage"
+    HOSPITAL_READ = "hospital.read"
+
+
+_CLINICAL_READ = {Perm.PATIENT_READ, Perm.HOSPITAL_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.ADMIN: frozenset(Perm),
+    Role.RECEPTION: frozenset(_CLINICAL_READ | {Perm.PATIENT_REGISTER, Perm.PATIENT_UPDATE}),
+    Role.DOCTOR: frozenset(_CLINICAL_READ | {Perm.PATIENT_UPDATE}),
+    Role.NURSE: frozenset(_CLINICAL_READ | {Perm.PATIENT_UPDATE}),
+    Role.LAB: frozenset(_CLINICAL_READ),
+    Role.PHARMACY: frozenset(_CLINICAL_READ),
+    Role.BILLING: frozenset(_CLINICAL_READ),
+    # Reserved for the patient portal: no staff permissions at all.
+    Role.PATIENT: frozenset(),
+}
+
+
+def permissions_for(role: str) -> frozenset[Perm]:
+    """The permissions of `role`; an unknown role has none."""
+    try:
+        return ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return frozenset()
+
+
+def role_allows(role: str, permission: Perm | str) -> bool:
+    return Perm(permission) in permissions_for(role)

@@ -1,0 +1,1 @@
+"""Pydantic models: the HTTP and sync wire contract."""

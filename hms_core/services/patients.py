@@ -1,0 +1,303 @@
+"""Patient registration, update, lookup, search and the duplicate check."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, select
+from sqlalchemy.orm import Session
+
+from hms_core.db.base import new_id, utcnow
+from hms_core.db.patients import Patient, PatientAllergy, PatientNameToken
+from hms_core.rbac import Perm
+from hms_core.rules.contact import phone_digits
+from hms_core.rules.mrn import is_valid_mrn
+from hms_core.rules.names import (
+    name_tokens,
+    names_look_alike,
+    prefix_upper_bound,
+    query_tokens,
+    sort_name,
+)
+from hms_core.schemas.patients import (
+    AllergyIn,
+    AllergyOut,
+    DuplicateCandidate,
+    DuplicateCheck,
+    PatientCreate,
+    PatientOut,
+    PatientSummary,
+    PatientUpdate,
+    estimated_birth_date,
+)
+from hms_core.services.actor import Actor
+from hms_core.services.audit import record_audit
+from hms_core.services.counters import next_mrn
+from hms_core.services.errors import Conflict, DuplicateSuspected, InvalidData, NotFound
+
+MAX_SEARCH_RESULTS = 100
+_DERIVED = {"phone_digits", "sort_name"}
+
+
+def find_duplicates(session: Session, check: DuplicateCheck) -> list[DuplicateCandidate]:
+    """Existing patients who may be the person described: alike name and birth date, or phone."""
+    birth = check.birth_date
+    if birth is None and check.estimated_age_years is not None:
+        birth = estimated_birth_date(check.estimated_age_years)
+    full_name = f"{check.given_name} {check.family_name}"
+    found: dict[uuid.UUID, DuplicateCandidate] = {}
+    if birth is not None:
+        for patient in _live(session, Patient.birth_date == birth):
+            if names_look_alike(full_name, f"{patient.given_name} {patient.family_name}"):
+                _add_reason(found, patient, "similar name and same date of birth")
+    digits = phone_digits(check.phone) if check.phone else ""
+    if digits:
+        for patient in _live(session, Patient.phone_digits == digits):
+            _add_reason(found, patient, "same phone number")
+    return list(found.values())
+
+
+def register_patient(
+    session: Session, actor: Actor, data: PatientCreate, *, mrn: str | None = None
+) -> Patient:
+    """Register a new patient; refuses suspected duplicates the caller has not reviewed."""
+    actor.require(Perm.PATIENT_REGISTER)
+    candidates = find_duplicates(session, DuplicateCheck.model_validate(data.model_dump()))
+    reviewed = set(data.duplicate_review.candidate_ids) if data.duplicate_review else set()
+    unreviewed = [c for c in candidates if c.patient.id not in reviewed]
+    if unreviewed:
+        raise DuplicateSuspected(
+            "This patient may already be registered. Check the possible matches.",
+            detail={"candidates": [c.model_dump(mode="json") for c in unreviewed]},
+        )
+    if data.id is not None and session.get(Patient, data.id) is not None:
+        raise Conflict("A patient with this identifier already exists.")
+    patient = Patient(id=data.id or new_id(), row_version=1)
+    patient.mrn = _checked_mrn(session, mrn) if mrn else next_mrn(session)
+    fields = data.model_dump(
+        exclude={"id", "allergies", "duplicate_review", "estimated_age_years", "birth_date"}
+    )
+    fields["birth_date"] = data.resolved_birth_date()
+    fields["birth_date_estimated"] = data.birth_date_estimated
+    _apply(patient, fields)
+    session.add(patient)
+    session.flush()
+    _replace_allergies(session, patient, data.allergies)
+    _index_names(session, patient)
+    if candidates:
+        record_audit(
+            session,
+            actor,
+            "patient.duplicate_review",
+            patient_id=patient.id,
+            detail={"decision": "new_patient", "candidates": sorted(str(i) for i in reviewed)},
+        )
+    record_audit(
+        session, actor, "patient.register", patient_id=patient.id, detail={"mrn": patient.mrn}
+    )
+    return patient
+
+
+def update_patient(
+    session: Session, actor: Actor, patient_id: uuid.UUID, changes: PatientUpdate
+) -> Patient:
+    """Change the fields present in `changes`; refuses a stale `expected_row_version`."""
+    actor.require(Perm.PATIENT_UPDATE)
+    patient = _get_for_update(session, patient_id)
+    if (
+        changes.expected_row_version is not None
+        and changes.expected_row_version != patient.row_version
+    ):
+        raise Conflict(
+            "Someone else changed this patient since you opened the record. "
+            "Reload it to see their changes, then edit again.",
+            detail={"current_row_version": patient.row_version},
+        )
+    sent = changes.model_dump(exclude_unset=True, exclude={"expected_row_version", "allergies"})
+    changed = sorted(k for k, v in sent.items() if getattr(patient, k) != v)
+    _apply(patient, sent)
+    if changes.allergies is not None and _replace_allergies(session, patient, changes.allergies):
+        changed.append("allergies")
+    if changed:
+        patient.bump_version()
+        patient.updated_at = utcnow()
+        if {"given_name", "family_name"} & set(changed):
+            _index_names(session, patient)
+    session.flush()
+    record_audit(
+        session, actor, "patient.update", patient_id=patient.id, detail={"fields": sorted(changed)}
+    )
+    return patient
+
+
+def get_patient(session: Session, actor: Actor, patient_id: uuid.UUID) -> Patient:
+    """Open a patient's record (audited)."""
+    actor.require(Perm.PATIENT_READ)
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.deleted_at is not None:
+        raise NotFound("No patient with this identifier.")
+    record_audit(session, actor, "patient.read", patient_id=patient.id)
+    return patient
+
+
+def search_patients(
+    session: Session, actor: Actor, query: str, limit: int = 25
+) -> list[PatientSummary]:
+    """Find patients by MRN, by phone digits, or by name fragments in any order (audited)."""
+    actor.require(Perm.PATIENT_READ)
+    limit = max(1, min(limit, MAX_SEARCH_RESULTS))
+    found = _search(session, query.strip(), limit)
+    record_audit(
+        session,
+        actor,
+        "patient.search",
+        detail={"query": query[:100], "results": len(found)},
+    )
+    return [PatientSummary.model_validate(p) for p in found]
+
+
+def _search(session: Session, query: str, limit: int) -> list[Patient]:
+    compact = query.replace(" ", "").replace("-", "")
+    if compact.isdigit():
+        return _search_digits(session, compact, limit)
+    tokens = query_tokens(query)[:6]
+    if not tokens:
+        return []
+    conditions = [
+        exists().where(
+            and_(
+                PatientNameToken.patient_id == Patient.id,
+                *_starts_with(PatientNameToken.token, token),
+            )
+        )
+        for token in tokens
+    ]
+    return _live(session, *conditions, order_by_name=True, limit=limit)
+
+
+def _search_digits(session: Session, digits: str, limit: int) -> list[Patient]:
+    """All-digit queries: an exact MRN first, then phone numbers starting with those digits."""
+    results: list[Patient] = []
+    if is_valid_mrn(digits):
+        results = _live(session, Patient.mrn == digits)
+    if len(digits) >= 4:
+        phones = _live(
+            session,
+            *_starts_with(Patient.phone_digits, digits),
+            order_by_name=True,
+            limit=limit,
+        )
+        results += [p for p in phones if p not in results]
+    return results[:limit]
+
+
+def _starts_with(column: Any, prefix: str) -> list[Any]:
+    """`column` starts with `prefix`, as a range an ordinary index answers."""
+    upper = prefix_upper_bound(prefix)
+    return [column >= prefix] if upper is None else [column >= prefix, column < upper]
+
+
+def _live(
+    session: Session, *conditions: Any, order_by_name: bool = False, limit: int | None = None
+) -> list[Patient]:
+    stmt = select(Patient).where(
+        Patient.deleted_at.is_(None), Patient.merged_into_id.is_(None), *conditions
+    )
+    if order_by_name:
+        stmt = stmt.order_by(Patient.sort_name, Patient.birth_date)
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(session.execute(stmt).scalars())
+
+
+def _add_reason(found: dict[uuid.UUID, DuplicateCandidate], patient: Patient, reason: str) -> None:
+    if patient.id in found:
+        found[patient.id].reasons.append(reason)
+    else:
+        summary = PatientSummary.model_validate(patient)
+        found[patient.id] = DuplicateCandidate(patient=summary, reasons=[reason])
+
+
+def _checked_mrn(session: Session, mrn: str) -> str:
+    if not is_valid_mrn(mrn):
+        raise InvalidData("This MRN's check digit is wrong.", fields={"mrn": "Invalid MRN"})
+    if session.execute(select(Patient.id).where(Patient.mrn == mrn)).first():
+        raise Conflict("This MRN already belongs to another patient.", fields={"mrn": "In use"})
+    return mrn
+
+
+def _get_for_update(session: Session, patient_id: uuid.UUID) -> Patient:
+    patient = session.execute(
+        select(Patient).where(Patient.id == patient_id).with_for_update()
+    ).scalar_one_or_none()
+    if patient is None or patient.deleted_at is not None:
+        raise NotFound("No patient with this identifier.")
+    return patient
+
+
+def _apply(patient: Patient, fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if key not in _DERIVED:
+            setattr(patient, key, value)
+    patient.phone_digits = phone_digits(patient.phone) if patient.phone else None
+    patient.sort_name = sort_name(patient.given_name, patient.family_name)
+
+
+def _replace_allergies(session: Session, patient: Patient, wanted: list[AllergyIn]) -> bool:
+    """Make the patient's live allergies equal `wanted`; removed ones are voided, not deleted."""
+    live = {a.id: a for a in patient.allergies if a.deleted_at is None}
+    changed = False
+    kept: set[uuid.UUID] = set()
+    for item in wanted:
+        current = live.get(item.id) if item.id else None
+        values = item.model_dump(exclude={"id"})
+        if current is None:
+            patient.allergies.append(PatientAllergy(id=item.id or new_id(), **values))
+            changed = True
+            continue
+        kept.add(current.id)
+        if any(getattr(current, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(current, key, value)
+            current.bump_version()
+            changed = True
+    for allergy_id, allergy in live.items():
+        if allergy_id not in kept:
+            allergy.deleted_at = utcnow()
+            allergy.bump_version()
+            changed = True
+    session.flush()
+    return changed
+
+
+def _index_names(session: Session, patient: Patient) -> None:
+    session.execute(delete(PatientNameToken).where(PatientNameToken.patient_id == patient.id))
+    session.add_all(
+        PatientNameToken(patient_id=patient.id, token=token[:100])
+        for token in name_tokens(patient.given_name, patient.family_name)
+    )
+    session.flush()
+
+
+def confirm_same_patient(session: Session, actor: Actor, patient_id: uuid.UUID) -> Patient:
+    """Reception decided the person at the desk is this registered patient (audited)."""
+    actor.require(Perm.PATIENT_REGISTER)
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.deleted_at is not None:
+        raise NotFound("No patient with this identifier.")
+    record_audit(
+        session,
+        actor,
+        "patient.duplicate_review",
+        patient_id=patient.id,
+        detail={"decision": "same_patient"},
+    )
+    return patient
+
+
+def patient_out(patient: Patient) -> PatientOut:
+    """The API view of a patient: voided allergies left out."""
+    out = PatientOut.model_validate(patient)
+    out.allergies = [
+        AllergyOut.model_validate(a) for a in patient.allergies if a.deleted_at is None
+    ]
+    return out

@@ -1,0 +1,1 @@
+"""The hms central server: FastAPI over PostgreSQL."""

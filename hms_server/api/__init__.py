@@ -1,0 +1,1 @@
+"""HTTP routers; every route declares the permission it needs."""

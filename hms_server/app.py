@@ -1,0 +1,54 @@
+"""The FastAPI application factory."""
+
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
+
+from hms_core import SCHEMA_VERSION
+from hms_server.api import audit, auth, health, hospital, patients
+from hms_server.api.errors import error_response, install
+from hms_server.db import Database
+from hms_server.settings import Settings
+
+
+def route_permission(route: APIRoute) -> str | None:
+    """The permission a route requires: from its `require()` dependency or its openapi_extra."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        permission = getattr(dependency.call, "permission", None)
+        if permission is not None:
+            return str(permission)
+        pending.extend(dependency.dependencies)
+    return (route.openapi_extra or {}).get("x-permission")
+
+
+def create_app(settings: Settings, db: Database) -> FastAPI:
+    app = FastAPI(
+        title="hms server",
+        version="0.1.0",
+        description="Hospital management system API. Every operation names the permission it "
+        "needs in `x-permission` ('public' needs none; 'authenticated' needs a valid token).",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    install(app)
+    for module in (health, auth, patients, audit, hospital):
+        for route in module.router.routes:
+            if isinstance(route, APIRoute):
+                extra = route.openapi_extra or {}
+                route.openapi_extra = {**extra, "x-permission": route_permission(route)}
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def _limits(request: Request, call_next):  # noqa: ANN001, ANN202
+        length = request.headers.get("content-length")
+        if length and (not length.isdigit() or int(length) > settings.max_request_bytes):
+            return error_response(
+                413, "too_large", f"The request is larger than {settings.max_request_bytes} bytes."
+            )
+        response = await call_next(request)
+        response.headers["X-HMS-Schema-Version"] = str(SCHEMA_VERSION)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app

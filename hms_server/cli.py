@@ -1,0 +1,175 @@
+"""`hms-server`: serve, migrate, create-user, seed-demo and demo, all on the same database."""
+
+import argparse
+import getpass
+import logging
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from hms_server.settings import Settings
+
+log = logging.getLogger("hms_server")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"data_dir": Path(args.data_dir)} if args.data_dir else {}
+    return Settings(**overrides)
+
+
+def _open_database(settings: Settings):  # noqa: ANN202 - returns hms_server.db.Database
+    from hms_server.db import Database, database_url, make_engine, migrate
+
+    url = database_url(settings)
+    migrate(url)
+    return Database(make_engine(url))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    db = _open_database(_settings(args))
+    from hms_server.db import current_revision
+
+    print(f"database schema at revision {current_revision(db.engine)}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hms_server.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings, _open_database(settings))
+    log.info("hms server listening on http://%s:%s", args.host, args.port)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise SystemExit("The two passwords differ; nothing was created.")
+    return first
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from hms_core.services.actor import SYSTEM
+    from hms_core.services.audit import record_audit
+    from hms_server.auth import create_user
+
+    password = _read_password(args)
+    db = _open_database(_settings(args))
+    try:
+        with db.unit_of_work() as session:
+            user = create_user(session, args.username, args.role, password, args.full_name or "")
+            record_audit(
+                session,
+                SYSTEM,
+                "user.create",
+                detail={"username": user.username, "role": user.role},
+            )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {args.role} user {args.username!r}")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from hms_server.seed import seed_demo
+
+    db = _open_database(_settings(args))
+    summary = seed_demo(db, patients=args.patients)
+    print(summary)
+    return 0
+
+
+def _free_port(preferred: int) -> int:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", preferred)) != 0:
+            return preferred
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Embedded database + demo data + server + desktop; closing the desktop stops it all."""
+    import threading
+
+    import uvicorn
+
+    from hms_server.app import create_app
+    from hms_server.seed import DEMO_PASSWORDS, seed_demo
+
+    settings = _settings(args)
+    db = _open_database(settings)
+    print(seed_demo(db, patients=args.patients))
+    port = _free_port(args.port)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    print(f"hms server on {url} (demo logins are in README.md)")
+    env = {**os.environ, "HMS_DEMO_PASSWORD": DEMO_PASSWORDS["reception"]}
+    desktop = [sys.executable, "-m", "hms_desktop", "--server", url, "--username", "reception"]
+    try:
+        return subprocess.call(desktop, env=env)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        db.engine.dispose()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hms-server", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir",
+        help="where the embedded PostgreSQL keeps its files (ignored with HMS_DATABASE_URL)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", parents=[common], help="run the API server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", parents=[common], help="apply database migrations").set_defaults(
+        func=cmd_migrate
+    )
+
+    user = sub.add_parser("create-user", parents=[common], help="create a staff account")
+    user.add_argument("username")
+    user.add_argument("--role", required=True)
+    user.add_argument("--full-name")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user.set_defaults(func=cmd_create_user)
+
+    seed = sub.add_parser("seed-demo", parents=[common], help="load the demo hospital")
+    seed.add_argument("--patients", type=int, default=240)
+    seed.set_defaults(func=cmd_seed_demo)
+
+    demo = sub.add_parser("demo", parents=[common], help="demo data, server and desktop at once")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--patients", type=int, default=240)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

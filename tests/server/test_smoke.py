@@ -1,0 +1,4 @@
+def test_health_reports_schema(live_server):
+    with live_server.client() as client:
+        body = client.get("/health").json()
+    assert body == {"status": "ok", "database": "ok", "schema": "0001"}
