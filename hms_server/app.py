@@ -5,8 +5,9 @@ from fastapi.routing import APIRoute
 
 from hms_core import SCHEMA_VERSION
 from hms_server.api import audit, auth, health, hospital, patients
-from hms_server.api.errors import error_response, install
+from hms_server.api.errors import install
 from hms_server.db import Database
+from hms_server.limits import BodySizeLimit
 from hms_server.settings import Settings
 
 
@@ -39,13 +40,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
                 route.openapi_extra = {**extra, "x-permission": route_permission(route)}
         app.include_router(module.router)
 
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+
     @app.middleware("http")
-    async def _limits(request: Request, call_next):  # noqa: ANN001, ANN202
-        length = request.headers.get("content-length")
-        if length and (not length.isdigit() or int(length) > settings.max_request_bytes):
-            return error_response(
-                413, "too_large", f"The request is larger than {settings.max_request_bytes} bytes."
-            )
+    async def _headers(request: Request, call_next):  # noqa: ANN001, ANN202
         response = await call_next(request)
         response.headers["X-HMS-Schema-Version"] = str(SCHEMA_VERSION)
         response.headers["Cache-Control"] = "no-store"

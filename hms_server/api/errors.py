@@ -67,8 +67,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [
-            FieldError(field=field_path(e), message=friendly_message(e))
-            for e in exc.errors()
+            FieldError(field=field_path(e), message=friendly_message(e)) for e in exc.errors()
         ]
         summary = "; ".join(f"{f.field}: {f.message}" for f in fields[:5])
         return error_response(422, "validation_error", f"Please correct: {summary}", fields)

@@ -38,7 +38,7 @@ def test_prefix_bound_covers_exactly_the_prefix():
     assert prefix_upper_bound("zz") is None
     for word in ["jo", "jones", "jozzz", "jo9"]:
         assert "jo" <= word < prefix_upper_bound("jo")
-    assert not "jp" < prefix_upper_bound("jo")
+    assert not prefix_upper_bound("jo") > "jp"
 
 
 def test_phone_rules():

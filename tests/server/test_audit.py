@@ -54,9 +54,11 @@ def test_the_database_refuses_to_change_or_remove_audit_events(live_server):
         delete(AuditEvent),
         text("TRUNCATE audit_event"),
     ):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with live_server.db.unit_of_work() as session:
-                session.execute(statement)
+        with (
+            pytest.raises(DBAPIError, match="append-only"),
+            live_server.db.unit_of_work() as session,
+        ):
+            session.execute(statement)
 
 
 def test_no_route_modifies_the_audit_trail(live_server):

@@ -12,7 +12,8 @@ def test_every_operation_has_typed_models(live_server):
                 schema = responses[success]["content"]["application/json"]["schema"]
                 assert schema, (method, path)
             if method in {"post", "patch", "put"} and path not in {
-                "/api/auth/logout", "/api/patients/{patient_id}/duplicate-match"
+                "/api/auth/logout",
+                "/api/patients/{patient_id}/duplicate-match",
             }:
                 assert "$ref" in operation["requestBody"]["content"]["application/json"]["schema"]
     schemas = spec["components"]["schemas"]

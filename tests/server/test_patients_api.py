@@ -61,8 +61,12 @@ def test_mrns_are_unique_and_sequential(live_server):
 def test_estimated_age(live_server):
     with live_server.client("reception") as client:
         body = register(
-            client, given_name="Unknown", family_name="Adult", birth_date=None,
-            estimated_age_years=45, phone=None,
+            client,
+            given_name="Unknown",
+            family_name="Adult",
+            birth_date=None,
+            estimated_age_years=45,
+            phone=None,
         ).json()
     assert body["birth_date_estimated"] is True
     assert date.today().year - date.fromisoformat(body["birth_date"]).year == 45
@@ -72,8 +76,13 @@ def test_bad_input_names_each_field_and_saves_nothing(live_server):
     future = (date.today() + timedelta(days=3)).isoformat()
     with live_server.client("reception") as client:
         response = register(
-            client, given_name="", family_name=None, birth_date=future,
-            phone="phone me", email="amina@", allergies=[{"substance": ""}],
+            client,
+            given_name="",
+            family_name=None,
+            birth_date=future,
+            phone="phone me",
+            email="amina@",
+            allergies=[{"substance": ""}],
         )
     assert response.status_code == 422
     error = response.json()["error"]
@@ -92,7 +101,13 @@ def test_wrong_types_and_hostile_input(live_server):
     with live_server.client("reception") as client:
         wrong = register(client, birth_date=12345, sex="banana", allergies="none")
         huge = client.post(
-            "/api/patients", content=b"{" + b'"x":"' + b"y" * 2_000_000 + b'"}',
+            "/api/patients",
+            content=b"{" + b'"x":"' + b"y" * 2_000_000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
+        streamed = client.post(
+            "/api/patients",
+            content=(b"x" * 100_000 for _ in range(30)),
             headers={"Content-Type": "application/json"},
         )
         injection = register(client, family_name="Robert'); DROP TABLE patient;--")
@@ -101,6 +116,7 @@ def test_wrong_types_and_hostile_input(live_server):
     assert {"birth_date", "sex", "allergies"} <= fields
     assert huge.status_code == 413
     assert huge.json()["error"]["code"] == "too_large"
+    assert streamed.status_code == 413
     assert injection.status_code == 201
     assert injection.json()["family_name"] == "Robert'); DROP TABLE patient;--"
     assert search.status_code == 200 and search.json() == []
@@ -115,11 +131,15 @@ def test_duplicate_check_offers_candidates_and_requires_a_decision(live_server):
         refused = client.post("/api/patients", json=similar)
         forced = client.post(
             "/api/patients",
-            json={**similar, "duplicate_review": {"decision": "new_patient",
-                                                  "candidate_ids": [original["id"]]}},
+            json={
+                **similar,
+                "duplicate_review": {"decision": "new_patient", "candidate_ids": [original["id"]]},
+            },
         )
-        same_phone = client.post("/api/patients/duplicates", json={
-            "given_name": "Someone", "family_name": "Else", "phone": AMINA["phone"]}).json()
+        same_phone = client.post(
+            "/api/patients/duplicates",
+            json={"given_name": "Someone", "family_name": "Else", "phone": AMINA["phone"]},
+        ).json()
         match = client.post(f"/api/patients/{original['id']}/duplicate-match")
     assert [c["patient"]["id"] for c in check] == [original["id"]]
     assert "similar name and same date of birth" in check[0]["reasons"]
@@ -130,20 +150,32 @@ def test_duplicate_check_offers_candidates_and_requires_a_decision(live_server):
     assert same_phone[0]["reasons"] == ["same phone number"]
     assert match.status_code == 204
     with live_server.db.unit_of_work() as session:
-        reviews = session.execute(
-            select(AuditEvent.detail).where(AuditEvent.action == "patient.duplicate_review")
-        ).scalars().all()
+        reviews = (
+            session.execute(
+                select(AuditEvent.detail).where(AuditEvent.action == "patient.duplicate_review")
+            )
+            .scalars()
+            .all()
+        )
     assert {r["decision"] for r in reviews} == {"new_patient", "same_patient"}
 
 
 def test_search_by_fragments_any_order_accents_mrn_and_phone(live_server):
     with live_server.client("reception") as client:
-        jose = register(client, given_name="José", family_name="Núñez García",
-                        phone="+34 612 345 678").json()
-        register(client, given_name="Joseph", family_name="Smith", phone="+1 555 222 3333",
-                 birth_date="1970-01-01")
+        jose = register(
+            client, given_name="José", family_name="Núñez García", phone="+34 612 345 678"
+        ).json()
+        register(
+            client,
+            given_name="Joseph",
+            family_name="Smith",
+            phone="+1 555 222 3333",
+            birth_date="1970-01-01",
+        )
+
         def names(q):
             return [p["given_name"] for p in client.get("/api/patients", params={"q": q}).json()]
+
         assert names("nun jos") == ["José"]
         assert names("GARCIA") == ["José"]
         assert names("jos") == ["José", "Joseph"]
@@ -158,17 +190,24 @@ def test_update_merges_changed_fields_and_detects_stale_edits(live_server):
     with live_server.client("reception") as client:
         patient = register(client).json()
         pid = patient["id"]
-        changed = client.patch(f"/api/patients/{pid}", json={
-            "city": "Abuja", "expected_row_version": patient["row_version"],
-            "allergies": [{"substance": "Latex", "severity": "mild"}],
-        })
-        stale = client.patch(f"/api/patients/{pid}", json={
-            "city": "Kano", "expected_row_version": patient["row_version"]})
+        changed = client.patch(
+            f"/api/patients/{pid}",
+            json={
+                "city": "Abuja",
+                "expected_row_version": patient["row_version"],
+                "allergies": [{"substance": "Latex", "severity": "mild"}],
+            },
+        )
+        stale = client.patch(
+            f"/api/patients/{pid}",
+            json={"city": "Kano", "expected_row_version": patient["row_version"]},
+        )
         renamed = client.patch(f"/api/patients/{pid}", json={"family_name": "Okafor-Bello"})
         found = client.get("/api/patients", params={"q": "bello"}).json()
         bad = client.patch(f"/api/patients/{pid}", json={"birth_date": "2999-01-01"})
         missing = client.patch(
-            "/api/patients/00000000-0000-7000-8000-000000000000", json={"city": "X"})
+            "/api/patients/00000000-0000-7000-8000-000000000000", json={"city": "X"}
+        )
     assert changed.status_code == 200
     body = changed.json()
     assert body["city"] == "Abuja" and body["given_name"] == "Amina"

@@ -1,0 +1,149 @@
+"""The `hms-server` command as an operator uses it: embedded PostgreSQL, shared between commands."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from hms_core.db import Bed, Department, Patient, User
+from hms_server.db import Database, make_engine
+
+HMS_SERVER = str(Path(sys.executable).parent / "hms-server")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cli(*args: str, stdin: str = "", env: dict[str, str] | None = None):
+    environment = {k: v for k, v in os.environ.items() if k != "HMS_DATABASE_URL"}
+    return subprocess.run(
+        [HMS_SERVER, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**environment, **(env or {})},
+    )
+
+
+def wait_for_health(url: str, process: subprocess.Popen) -> dict:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited: {process.stderr.read()}")
+        try:
+            return httpx.get(f"{url}/health", timeout=2).json()
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("server did not answer /health in time")
+
+
+@pytest.fixture
+def served(tmp_path):
+    """`hms-server serve` on a brand-new data directory, as a separate process."""
+    data_dir, port = tmp_path / "data", free_port()
+    process = subprocess.Popen(
+        [HMS_SERVER, "serve", "--data-dir", str(data_dir), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "HMS_DATABASE_URL"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        yield url, data_dir, wait_for_health(url, process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+        process.stderr.close()
+
+
+def test_serve_starts_embedded_postgres_and_admin_commands_share_it(served):
+    url, data_dir, health = served
+    assert health == {"status": "ok", "database": "ok", "schema": "0001"}
+    created = cli(
+        "create-user",
+        "dr.test",
+        "--role",
+        "doctor",
+        "--password-stdin",
+        "--data-dir",
+        str(data_dir),
+        stdin="a-long-password\n",
+    )
+    assert created.returncode == 0, created.stderr
+    login = httpx.post(
+        f"{url}/api/auth/login", json={"username": "dr.test", "password": "a-long-password"}
+    )
+    assert login.status_code == 200
+    assert login.json()["user"]["role"] == "doctor"
+    migrated = cli("migrate", "--data-dir", str(data_dir))
+    assert "revision 0001" in migrated.stdout
+    # The server, still running, answers as before.
+    assert httpx.get(f"{url}/health").json()["status"] == "ok"
+
+
+def test_create_user_refuses_bad_input(served):
+    _, data_dir, _ = served
+    short = cli(
+        "create-user",
+        "x",
+        "--role",
+        "doctor",
+        "--password-stdin",
+        "--data-dir",
+        str(data_dir),
+        stdin="short\n",
+    )
+    unknown_role = cli(
+        "create-user",
+        "y",
+        "--role",
+        "wizard",
+        "--password-stdin",
+        "--data-dir",
+        str(data_dir),
+        stdin="a-long-password\n",
+    )
+    assert short.returncode == 2 and "at least 8" in short.stderr
+    assert unknown_role.returncode == 2 and "wizard" in unknown_role.stderr
+
+
+def test_seed_demo_builds_the_demo_hospital_once(database_url):
+    env = {"HMS_DATABASE_URL": database_url}
+    first = cli("seed-demo", env=env)
+    second = cli("seed-demo", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "already present" in second.stdout
+    db = Database(make_engine(database_url))
+    try:
+        with db.unit_of_work() as session:
+            patients = session.execute(select(func.count(Patient.id))).scalar_one()
+            roles = set(session.execute(select(User.role)).scalars())
+            departments = set(session.execute(select(Department.name)).scalars())
+            beds = session.execute(select(func.count(Bed.id))).scalar_one()
+    finally:
+        db.engine.dispose()
+    assert patients >= 200
+    assert roles == {
+        "admin",
+        "reception",
+        "doctor",
+        "nurse",
+        "lab",
+        "pharmacy",
+        "billing",
+        "patient",
+    }
+    assert {"General Medicine", "Cardiology", "Orthopedics", "Pediatrics"} <= departments
+    assert beds >= 50
