@@ -1,0 +1,214 @@
+"""The main window: workspaces rail, global patient search, status bar, sign out."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QMainWindow,
+    QMenu,
+    QSizePolicy,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from hms_core.rbac import Perm
+from hms_core.schemas.patients import PatientSummary
+from hms_desktop.session import Session
+from hms_desktop.widgets.context import AppContext
+from hms_desktop.widgets.forms import styled_label
+from hms_desktop.widgets.nav_rail import NavRail
+from hms_desktop.widgets.patient_search import PatientSearchBox
+from hms_desktop.widgets.status_bar import ServerStatus, user_badge
+from hms_desktop.workspaces.admin.audit_viewer import AuditLogViewer
+from hms_desktop.workspaces.reception.workspace import PatientsWorkspace
+
+
+@dataclass(frozen=True)
+class WorkspaceSpec:
+    """A workspace: its rail entry, who may open it, and how to build it."""
+
+    key: str
+    title: str
+    allowed: Callable[[Session], bool]
+    build: Callable[[AppContext], QWidget]
+
+
+WORKSPACES = [
+    WorkspaceSpec(
+        "reception",
+        "Reception",
+        lambda s: s.can(Perm.PATIENT_REGISTER),
+        lambda ctx: PatientsWorkspace(ctx, "Reception"),
+    ),
+    # Roles that read patients but do not register them get the same search and record view.
+    WorkspaceSpec(
+        "patients",
+        "Patients",
+        lambda s: s.can(Perm.PATIENT_READ) and not s.can(Perm.PATIENT_REGISTER),
+        lambda ctx: PatientsWorkspace(ctx, "Patients"),
+    ),
+    WorkspaceSpec("audit", "Audit log", lambda s: s.can(Perm.AUDIT_READ), AuditLogViewer),
+]
+
+
+def allowed_workspaces(session: Session) -> list[WorkspaceSpec]:
+    """The workspaces the signed-in role may open, in rail order."""
+    return [spec for spec in WORKSPACES if spec.allowed(session)]
+
+
+class MainWindow(QMainWindow):
+    """One window per signed-in session; emits `signed_out(reason)` when it ends."""
+
+    signed_out = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("mainWindow")
+        self.resize(1360, 860)
+        self._signing_out = False
+        self.workspaces: dict[str, QWidget] = {}
+        self.set_hospital_name("")
+        self.rail = NavRail()
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("workspaceStack")
+        self._build_toolbar()
+        self._build_workspaces()
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.rail)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._build_status_bar()
+        ctx.session_expired.connect(self._on_session_expired)
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main")
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.toggleViewAction().setEnabled(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        brand = styled_label("hms", "brand")
+        brand.setFixedWidth(184)
+        bar.addWidget(brand)
+        self.search_box = PatientSearchBox(self.ctx)
+        self.search_box.setMinimumWidth(420)
+        self.search_box.setMaximumWidth(620)
+        self.search_box.patient_chosen.connect(self.open_patient)
+        self.search_box.setEnabled(self.ctx.session.can(Perm.PATIENT_READ))
+        bar.addWidget(self.search_box)
+        QShortcut(QKeySequence("Ctrl+K"), self, activated=self.search_box.setFocus)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addWidget(self._user_button())
+
+    def _user_button(self) -> QToolButton:
+        user = self.ctx.session.user
+        button = QToolButton()
+        button.setObjectName("userButton")
+        button.setText(f"{user.full_name or user.username}  ▾")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(button)
+        menu.addSection(f"{user.username} · {user.role}")
+        self.logout_action = QAction("Sign out", self)
+        self.logout_action.triggered.connect(self.logout)
+        menu.addAction(self.logout_action)
+        button.setMenu(menu)
+        return button
+
+    def _build_workspaces(self) -> None:
+        for spec in allowed_workspaces(self.ctx.session):
+            widget = spec.build(self.ctx)
+            self.workspaces[spec.key] = widget
+            self.stack.addWidget(widget)
+            self.rail.add_item(spec.key, spec.title)
+        if not self.workspaces:
+            empty = QFrame()
+            row = QHBoxLayout(empty)
+            row.addWidget(
+                styled_label("Your role has no workspaces in this program yet.", "hint"),
+                0,
+                Qt.AlignmentFlag.AlignCenter,
+            )
+            self.stack.addWidget(empty)
+        self.rail.selected.connect(self.show_workspace)
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        status.setSizeGripEnabled(False)
+        self.server_status = ServerStatus(self.ctx)
+        self.server_status.health_changed.connect(self._on_health)
+        status.addWidget(self.server_status)
+        status.addPermanentWidget(user_badge(self.ctx))
+
+    # --- behaviour --------------------------------------------------------------------------
+
+    def rail_titles(self) -> list[str]:
+        return self.rail.titles()
+
+    def show_workspace(self, key: str) -> None:
+        """Bring workspace `key` to the front."""
+        self.stack.setCurrentWidget(self.workspaces[key])
+        self.rail.set_current(key)
+
+    def open_patient(self, patient: PatientSummary) -> None:
+        """Open a patient chosen in the global search in the patients workspace."""
+        for key in ("reception", "patients"):
+            workspace = self.workspaces.get(key)
+            if isinstance(workspace, PatientsWorkspace):
+                self.show_workspace(key)
+                workspace.open_patient(patient.id)
+                return
+
+    def set_hospital_name(self, name: str) -> None:
+        """Window title 'hms — <hospital>' (the server's host until the name is known)."""
+        fallback = urlsplit(self.ctx.session.server_url).netloc or self.ctx.session.server_url
+        self.setWindowTitle(f"hms — {name or fallback}")
+
+    def logout(self) -> None:
+        """Revoke the token on the server, forget it on this PC, and go back to sign-in."""
+        if self._signing_out:
+            return
+        self._signing_out = True
+        session, api, vault = self.ctx.session, self.ctx.api, self.ctx.vault
+
+        def work() -> None:
+            vault.forget(session.server_url, session.user.username)
+            api.logout()
+
+        self.ctx.tasks.run(work, self._finish_logout, self._finish_logout, owner=self)
+
+    def _finish_logout(self, _result: Any = None) -> None:
+        self.ctx.api.close()
+        self.signed_out.emit("")
+
+    def _on_session_expired(self, message: str) -> None:
+        if self._signing_out:
+            return
+        self._signing_out = True
+        session, vault = self.ctx.session, self.ctx.vault
+        self.ctx.tasks.run(
+            lambda: vault.forget(session.server_url, session.user.username),
+            lambda _r: self.signed_out.emit(
+                message or "Your session has ended. Please sign in again."
+            ),
+            owner=self,
+        )
+
+    def _on_health(self, health: dict[str, Any] | None) -> None:
+        if health:
+            self.set_hospital_name(str(health.get("hospital") or health.get("hospital_name") or ""))

@@ -1,0 +1,1 @@
+"""The local SQLite cache and outbox (not built yet)."""

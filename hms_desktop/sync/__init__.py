@@ -1,0 +1,1 @@
+"""Talking to the hms server: the HTTP API client and, later, the background sync worker."""

@@ -1,0 +1,258 @@
+"""The hms server's HTTP API as plain blocking calls; run them off the UI thread."""
+
+import contextlib
+import uuid
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from hms_core.schemas.audit import AuditEventOut
+from hms_core.schemas.auth import LoginRequest, LoginResponse, UserOut
+from hms_core.schemas.errors import ErrorResponse
+from hms_core.schemas.patients import (
+    DuplicateCandidate,
+    DuplicateCheck,
+    PatientCreate,
+    PatientOut,
+    PatientSummary,
+    PatientUpdate,
+)
+from hms_desktop import __version__
+from hms_desktop.sync.client_identity import load_or_create_client_id
+
+DEFAULT_SERVER_URL = "http://127.0.0.1:8080"
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+T = TypeVar("T")
+
+
+class ApiError(Exception):
+    """A structured refusal from the server: HTTP status, machine code, words for people."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict[str, str] | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        self.detail = detail or {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status}, {self.code!r}, {self.message!r})"
+
+
+class SessionExpired(ApiError):
+    """The server no longer accepts our token: the user must sign in again."""
+
+
+class ServerUnreachable(Exception):
+    """The server could not be reached or did not answer in time."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def normalize_server_url(url: str) -> str:
+    """'host:8080' -> 'http://host:8080', without a trailing slash."""
+    url = url.strip().rstrip("/")
+    if url and "://" not in url:
+        url = f"http://{url}"
+    return url
+
+
+def duplicate_candidates(error: ApiError) -> list[DuplicateCandidate]:
+    """The candidates of a 409 'duplicate_suspected' answer (empty for any other error)."""
+    if error.code != "duplicate_suspected":
+        return []
+    raw = error.detail.get("candidates") or []
+    try:
+        return TypeAdapter(list[DuplicateCandidate]).validate_python(raw)
+    except ValidationError:
+        return []
+
+
+class ApiClient:
+    """One server, one (optional) session token; every call blocks until the server answers."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        client_id: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = normalize_server_url(base_url)
+        self.token = token
+        self.client_id = client_id or load_or_create_client_id()
+        self._http = httpx.Client(
+            timeout=TIMEOUT,
+            transport=transport,
+            headers={"User-Agent": f"hms-desktop/{__version__}"},
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._http.close()
+
+    # --- auth -------------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> LoginResponse:
+        """Exchange a username and password for a session token (kept on this client)."""
+        body = LoginRequest(username=username, password=password).model_dump()
+        response = self._send("POST", "/api/auth/login", json=body, authenticated=False)
+        result = self._parse(response, LoginResponse)
+        self.token = result.token
+        return result
+
+    def logout(self) -> None:
+        """Revoke the token on the server; an already expired token counts as logged out."""
+        with contextlib.suppress(SessionExpired):
+            self._send("POST", "/api/auth/logout")
+        self.token = None
+
+    def me(self) -> UserOut:
+        """The user this token belongs to; raises SessionExpired when it is no longer valid."""
+        return self._parse(self._send("GET", "/api/auth/me"), UserOut)
+
+    # --- patients ---------------------------------------------------------------------------
+
+    def search_patients(self, q: str, limit: int = 25) -> list[PatientSummary]:
+        """Patients matching an MRN, a phone number or name fragments in any order."""
+        response = self._send("GET", "/api/patients", params={"q": q, "limit": limit})
+        return self._parse(response, list[PatientSummary])
+
+    def check_duplicates(self, check: DuplicateCheck) -> list[DuplicateCandidate]:
+        """Existing patients who may be the person about to be registered."""
+        body = check.model_dump(mode="json", exclude_none=True)
+        response = self._send("POST", "/api/patients/duplicates", json=body)
+        return self._parse(response, list[DuplicateCandidate])
+
+    def register_patient(self, data: PatientCreate) -> PatientOut:
+        """Register a new patient; a suspected duplicate is an ApiError 'duplicate_suspected'."""
+        body = data.model_dump(mode="json", exclude_none=True)
+        return self._parse(self._send("POST", "/api/patients", json=body), PatientOut)
+
+    def get_patient(self, patient_id: uuid.UUID) -> PatientOut:
+        """Open one patient's full record."""
+        return self._parse(self._send("GET", f"/api/patients/{patient_id}"), PatientOut)
+
+    def update_patient(self, patient_id: uuid.UUID, changes: PatientUpdate) -> PatientOut:
+        """Change only the fields set in `changes`; a stale row version is ApiError 'conflict'."""
+        body = changes.model_dump(mode="json", exclude_unset=True)
+        response = self._send("PATCH", f"/api/patients/{patient_id}", json=body)
+        return self._parse(response, PatientOut)
+
+    def confirm_duplicate_match(self, patient_id: uuid.UUID) -> None:
+        """Tell the server reception found the person already registered (it is audited)."""
+        self._send("POST", f"/api/patients/{patient_id}/duplicate-match")
+
+    # --- admin ------------------------------------------------------------------------------
+
+    def audit(
+        self,
+        *,
+        patient_id: uuid.UUID | None = None,
+        username: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 200,
+    ) -> list[AuditEventOut]:
+        """Audit events, newest first, filtered by patient, user and time range."""
+        params: dict[str, Any] = {"limit": limit}
+        if patient_id:
+            params["patient_id"] = str(patient_id)
+        if username:
+            params["username"] = username
+        if since:
+            params["since"] = since.isoformat()
+        if until:
+            params["until"] = until.isoformat()
+        return self._parse(self._send("GET", "/api/audit", params=params), list[AuditEventOut])
+
+    def health(self) -> dict[str, Any]:
+        """The server's own health report (no sign-in needed)."""
+        response = self._send("GET", "/health", authenticated=False)
+        return self._parse(response, dict[str, Any])
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"X-HMS-Client": self.client_id}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def _send(
+        self, method: str, path: str, *, authenticated: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        try:
+            response = self._http.request(
+                method, self.base_url + path, headers=self._headers(), **kwargs
+            )
+        except httpx.TimeoutException as exc:
+            raise ServerUnreachable(
+                f"The hospital server at {self._where()} did not answer in time. "
+                "The network may be slow or the server busy. Try again, or ask IT."
+            ) from exc
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            raise ServerUnreachable(
+                f"Cannot reach the hospital server at {self._where()}. "
+                "Check the network cable or ask IT."
+            ) from exc
+        if response.is_error:
+            raise _error_from(response, authenticated=authenticated and bool(self.token))
+        return response
+
+    def _where(self) -> str:
+        return urlsplit(self.base_url).netloc or self.base_url or "(no address)"
+
+    def _parse(self, response: httpx.Response, model: type[T] | Any) -> T:
+        try:
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                return model.model_validate_json(response.content)  # type: ignore[return-value]
+            return TypeAdapter(model).validate_json(response.content)
+        except ValidationError as exc:
+            raise ApiError(
+                response.status_code,
+                "bad_response",
+                "The server's answer could not be understood. "
+                "Is this the right server address, and is this program up to date?",
+            ) from exc
+
+
+def _error_from(response: httpx.Response, *, authenticated: bool) -> ApiError:
+    """Build an ApiError from the server's structured error body (or a plain HTTP error)."""
+    status = response.status_code
+    cls = SessionExpired if status == 401 and authenticated else ApiError
+    try:
+        body = ErrorResponse.model_validate_json(response.content).error
+    except ValidationError:
+        return cls(status, f"http_{status}", _plain_message(response))
+    fields = {f.field: f.message for f in body.fields}
+    return cls(status, body.code, body.message, fields, body.detail)
+
+
+def _plain_message(response: httpx.Response) -> str:
+    if response.status_code == 401:
+        return "Your session has ended. Please sign in again."
+    if response.status_code == 403:
+        return "Your role does not allow this."
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    if isinstance(detail, str) and detail:
+        return f"The server refused this: {detail}"
+    return f"The server could not do this (HTTP {response.status_code}). Try again, or ask IT."

@@ -1,0 +1,1 @@
+"""Reusable widgets: login, navigation rail, patient search, status bar, forms and tables."""

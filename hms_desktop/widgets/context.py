@@ -1,0 +1,57 @@
+"""What every workspace needs: the session, the API client and the task manager."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from hms_desktop.session import CredentialVault, Prefs, Session
+from hms_desktop.sync.api_client import ApiClient, SessionExpired
+from hms_desktop.tasks import TaskManager
+
+log = logging.getLogger(__name__)
+
+
+class AppContext(QObject):
+    """The signed-in user's session and the means to reach the server off the UI thread."""
+
+    session_expired = Signal(str)
+
+    def __init__(
+        self,
+        session: Session,
+        api: ApiClient,
+        tasks: TaskManager,
+        prefs: Prefs,
+        vault: CredentialVault,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.api = api
+        self.tasks = tasks
+        self.prefs = prefs
+        self.vault = vault
+
+    def run(
+        self,
+        owner: QObject,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> int:
+        """Run `fn` off the UI thread for `owner`; nothing is delivered once `owner` is gone.
+
+        An expired session is reported once, centrally, through `session_expired`.
+        """
+
+        def error(exc: BaseException) -> None:
+            if isinstance(exc, SessionExpired):
+                self.session_expired.emit(exc.message)
+            elif on_error is not None:
+                on_error(exc)
+            else:
+                log.error("background task failed", exc_info=exc)
+
+        return self.tasks.run(fn, on_done, error, owner=owner)

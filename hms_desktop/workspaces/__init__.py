@@ -1,0 +1,1 @@
+"""One package per workspace a role may open from the navigation rail."""

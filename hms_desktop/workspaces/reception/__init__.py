@@ -1,0 +1,1 @@
+"""Reception: find, register, view and edit patients."""
