@@ -141,6 +141,8 @@ def upgrade() -> None:
         "patient_name_token",
         sa.Column("patient_id", sa.Uuid(), nullable=False),
         sa.Column("token", sa.String(length=100), nullable=False),
+        sa.Column("sort_name", sa.String(length=210), nullable=False),
+        sa.Column("birth_date", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
             ["patient_id"],
             ["patient.id"],
@@ -150,7 +152,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("patient_id", "token", name=op.f("pk_patient_name_token")),
     )
     op.create_index(
-        "ix_patient_name_token_token", "patient_name_token", ["token", "patient_id"], unique=False
+        "ix_patient_name_token_token",
+        "patient_name_token",
+        ["token", "sort_name", "birth_date", "patient_id"],
+        unique=False,
     )
     op.create_table(
         "ward",

@@ -42,7 +42,7 @@ class Patient(ReplicatedMixin, Base):
         back_populates="patient",
         order_by="PatientAllergy.created_at",
         cascade="all, delete-orphan",
-        lazy="selectin",
+        lazy="select",
     )
 
 
@@ -58,7 +58,10 @@ class PatientAllergy(ReplicatedMixin, Base):
 
 
 class PatientNameToken(Base):
-    """One normalised word of a patient's names: the index behind type-ahead search."""
+    """One normalised word of a patient's names: the index behind type-ahead search.
+
+    Carries the patient's sort key so a search can pick its first page from this index alone.
+    """
 
     __tablename__ = "patient_name_token"
 
@@ -66,5 +69,9 @@ class PatientNameToken(Base):
         ForeignKey("patient.id", ondelete="CASCADE"), primary_key=True
     )
     token: Mapped[str] = mapped_column(String(100), primary_key=True)
+    sort_name: Mapped[str] = mapped_column(String(210))
+    birth_date: Mapped[date] = mapped_column(Date)
 
-    __table_args__ = (Index("ix_patient_name_token_token", "token", "patient_id"),)
+    __table_args__ = (
+        Index("ix_patient_name_token_token", "token", "sort_name", "birth_date", "patient_id"),
+    )

@@ -8,11 +8,17 @@ import jellyfish
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+# Letters Unicode does not decompose into a base letter plus an accent.
+_LETTERS = str.maketrans(
+    {"ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "ı": "i", "đ": "d", "ð": "d", "þ": "th"}
+)
+
+
 def fold(text: str) -> str:
-    """Lower-case `text` and strip accents: 'José Ñúñez' -> 'jose nunez'."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Lower-case `text` and strip accents: 'José Ñúñez' -> 'jose nunez', 'Łukasz' -> 'lukasz'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.casefold().replace("ß", "ss").replace("ø", "o").replace("æ", "ae")
+    return stripped.translate(_LETTERS)
 
 
 def name_tokens(*names: str | None) -> set[str]:

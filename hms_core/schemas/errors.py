@@ -52,6 +52,8 @@ def friendly_message(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     if "input" in error and error["input"] is None and kind.endswith("_type"):
         return "This is required"
+    if kind == "value_error" and "email address" in str(error.get("msg", "")):
+        return "Not a valid email address (for example name@example.org)"
     template = _MESSAGES.get(kind)
     if template is None:
         message = str(error.get("msg", "Invalid value"))

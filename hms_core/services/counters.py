@@ -1,6 +1,6 @@
 """Allocating human-facing numbers from named counters, safely under concurrency."""
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from hms_core.db.counters import NumberSequence
@@ -12,17 +12,17 @@ FIRST_MRN_SERIAL = 1_000_000
 
 def take_numbers(session: Session, name: str, count: int = 1, start: int = 1) -> range:
     """Reserve `count` consecutive values of counter `name` (row-locked until commit)."""
-    row = session.execute(
-        select(NumberSequence).where(NumberSequence.name == name).with_for_update()
+    stop = session.execute(
+        update(NumberSequence)
+        .where(NumberSequence.name == name)
+        .values(next_value=NumberSequence.next_value + count)
+        .returning(NumberSequence.next_value)
     ).scalar_one_or_none()
-    if row is None:
-        row = NumberSequence(name=name, next_value=start)
-        session.add(row)
+    if stop is None:
+        session.add(NumberSequence(name=name, next_value=start + count))
         session.flush()
-    first = row.next_value
-    row.next_value = first + count
-    session.flush()
-    return range(first, first + count)
+        stop = start + count
+    return range(stop - count, stop)
 
 
 def next_mrn(session: Session) -> str:

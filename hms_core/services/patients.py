@@ -3,8 +3,8 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session, aliased
 
 from hms_core.db.base import new_id, utcnow
 from hms_core.db.patients import Patient, PatientAllergy, PatientNameToken
@@ -82,7 +82,7 @@ def register_patient(
     session.add(patient)
     session.flush()
     _replace_allergies(session, patient, data.allergies)
-    _index_names(session, patient)
+    _index_names(session, patient, new=True)
     if candidates:
         record_audit(
             session,
@@ -120,7 +120,7 @@ def update_patient(
     if changed:
         patient.bump_version()
         patient.updated_at = utcnow()
-        if {"given_name", "family_name"} & set(changed):
+        if {"given_name", "family_name", "birth_date"} & set(changed):
             _index_names(session, patient)
     session.flush()
     record_audit(
@@ -156,22 +156,40 @@ def search_patients(
 
 
 def _search(session: Session, query: str, limit: int) -> list[Patient]:
-    compact = query.replace(" ", "").replace("-", "")
+    compact = "".join(c for c in query if c not in " +-()./")
     if compact.isdigit():
         return _search_digits(session, compact, limit)
     tokens = query_tokens(query)[:6]
     if not tokens:
         return []
-    conditions = [
-        exists().where(
-            and_(
-                PatientNameToken.patient_id == Patient.id,
-                *_starts_with(PatientNameToken.token, token),
-            )
+    return _search_names(session, tokens, limit)
+
+
+def _search_names(session: Session, tokens: list[str], limit: int) -> list[Patient]:
+    """Patients with a name word starting with each token, first page picked inside the index.
+
+    The most selective (longest) token drives the scan of the token index, which also holds
+    each patient's sort key, so the first `limit` patients in name order come from it alone.
+    """
+    lead = max(tokens, key=len)
+    others = list(tokens)
+    others.remove(lead)
+    token = aliased(PatientNameToken)
+    other = aliased(PatientNameToken)
+    first_page = (
+        select(token.patient_id)
+        .where(
+            *_starts_with(token.token, lead),
+            *[
+                exists().where(other.patient_id == token.patient_id, *_starts_with(other.token, o))
+                for o in others
+            ],
         )
-        for token in tokens
-    ]
-    return _live(session, *conditions, order_by_name=True, limit=limit)
+        .group_by(token.patient_id, token.sort_name, token.birth_date)
+        .order_by(token.sort_name, token.birth_date, token.patient_id)
+        .limit(limit)
+    )
+    return _live(session, Patient.id.in_(first_page), order_by_name=True)
 
 
 def _search_digits(session: Session, digits: str, limit: int) -> list[Patient]:
@@ -179,7 +197,7 @@ def _search_digits(session: Session, digits: str, limit: int) -> list[Patient]:
     results: list[Patient] = []
     if is_valid_mrn(digits):
         results = _live(session, Patient.mrn == digits)
-    if len(digits) >= 4:
+    if len(digits) >= 4 and not results:
         phones = _live(
             session,
             *_starts_with(Patient.phone_digits, digits),
@@ -203,7 +221,7 @@ def _live(
         Patient.deleted_at.is_(None), Patient.merged_into_id.is_(None), *conditions
     )
     if order_by_name:
-        stmt = stmt.order_by(Patient.sort_name, Patient.birth_date)
+        stmt = stmt.order_by(Patient.sort_name, Patient.birth_date, Patient.id)
     if limit:
         stmt = stmt.limit(limit)
     return list(session.execute(stmt).scalars())
@@ -269,10 +287,16 @@ def _replace_allergies(session: Session, patient: Patient, wanted: list[AllergyI
     return changed
 
 
-def _index_names(session: Session, patient: Patient) -> None:
-    session.execute(delete(PatientNameToken).where(PatientNameToken.patient_id == patient.id))
+def _index_names(session: Session, patient: Patient, new: bool = False) -> None:
+    if not new:
+        session.execute(delete(PatientNameToken).where(PatientNameToken.patient_id == patient.id))
     session.add_all(
-        PatientNameToken(patient_id=patient.id, token=token[:100])
+        PatientNameToken(
+            patient_id=patient.id,
+            token=token[:100],
+            sort_name=patient.sort_name,
+            birth_date=patient.birth_date,
+        )
         for token in name_tokens(patient.given_name, patient.family_name)
     )
     session.flush()

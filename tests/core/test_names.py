@@ -12,6 +12,7 @@ def test_fold_removes_accents_and_case():
     assert fold("José Ñúñez") == "jose nunez"
     assert fold("MÜLLER") == "muller"
     assert fold("Straße") == "strasse"
+    assert fold("Łukasz Yılmaz Đặng") == "lukasz yilmaz dang"
 
 
 def test_tokens_split_on_punctuation():

@@ -181,6 +181,7 @@ def test_search_by_fragments_any_order_accents_mrn_and_phone(live_server):
         assert names("jos") == ["José", "Joseph"]
         assert names(jose["mrn"]) == ["José"]
         assert names("34612") == ["José"]
+        assert names("+34 612") == ["José"]
         typo = jose["mrn"][:-1] + str((int(jose["mrn"][-1]) + 1) % 10)
         assert names(typo) == []
         assert names("zzzz") == []
