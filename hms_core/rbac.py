@@ -22,9 +22,10 @@ class Perm(StrEnum):
     USER_READ = "user.read"
     USER_MANAGE = "user.manage"
     HOSPITAL_READ = "hospital.read"
+    SYNC = "sync.use"
 
 
-_CLINICAL_READ = {Perm.PATIENT_READ, Perm.HOSPITAL_READ}
+_CLINICAL_READ = {Perm.PATIENT_READ, Perm.HOSPITAL_READ, Perm.SYNC}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),

@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 
 from hms_core import SCHEMA_VERSION
-from hms_server.api import audit, auth, health, hospital, patients
+from hms_server.api import audit, auth, health, hospital, patients, sync
 from hms_server.api.errors import install
 from hms_server.db import Database
 from hms_server.limits import BodySizeLimit
@@ -33,7 +33,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     install(app)
-    for module in (health, auth, patients, audit, hospital):
+    for module in (health, auth, patients, audit, hospital, sync):
         for route in module.router.routes:
             if isinstance(route, APIRoute):
                 extra = route.openapi_extra or {}

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from alembic import command
-from hms_server import embedded_pg
+from hms_server import changelog, embedded_pg
 from hms_server.settings import Settings
 
 ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
@@ -38,6 +38,13 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def head_revision() -> str:
+    """The newest migration this code ships."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head() or ""
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -49,6 +56,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        changelog.install(self.sessions)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

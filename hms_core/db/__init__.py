@@ -6,8 +6,12 @@ from hms_core.db.base import Base, new_id
 from hms_core.db.counters import NumberSequence
 from hms_core.db.hospital import Bed, Department, Ward
 from hms_core.db.patients import Patient, PatientAllergy, PatientNameToken
+from hms_core.db.sync import AppliedMutation, ChangeLog, SyncClient
 
 __all__ = [
+    "AppliedMutation",
+    "ChangeLog",
+    "SyncClient",
     "AuditEvent",
     "AuthSession",
     "Base",

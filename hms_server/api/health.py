@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
@@ -19,6 +19,7 @@ class Health(BaseModel):
     status: str
     database: str
     schema_: str | None = Field(default=None, alias="schema")
+    hospital: str = ""
 
 
 @router.get(
@@ -27,8 +28,8 @@ class Health(BaseModel):
     responses={503: {"model": Health}},
     openapi_extra={"x-permission": "public"},
 )
-def health(db: Annotated[Database, Depends(get_db)]) -> Health | JSONResponse:
-    """Whether the server and its database answer, and the schema's alembic revision."""
+def health(request: Request, db: Annotated[Database, Depends(get_db)]) -> Health | JSONResponse:
+    """Whether the server and its database answer, the schema revision, the hospital name."""
     try:
         with db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -36,4 +37,5 @@ def health(db: Annotated[Database, Depends(get_db)]) -> Health | JSONResponse:
     except Exception:  # noqa: BLE001 - any database failure means "unavailable"
         down = Health(status="unavailable", database="unreachable")
         return JSONResponse(down.model_dump(by_alias=True), status_code=503)
-    return Health(status="ok", database="ok", schema=revision)
+    hospital = request.app.state.settings.hospital_name
+    return Health(status="ok", database="ok", schema=revision, hospital=hospital)

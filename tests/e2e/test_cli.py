@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hms_core.db import Bed, Department, Patient, User
-from hms_server.db import Database, make_engine
+from hms_server.db import Database, head_revision, make_engine
 
 HMS_SERVER = str(Path(sys.executable).parent / "hms-server")
 
@@ -70,7 +70,12 @@ def served(tmp_path):
 
 def test_serve_starts_embedded_postgres_and_admin_commands_share_it(served):
     url, data_dir, health = served
-    assert health == {"status": "ok", "database": "ok", "schema": "0001"}
+    assert health == {
+        "status": "ok",
+        "database": "ok",
+        "schema": head_revision(),
+        "hospital": "hms Demo Hospital",
+    }
     created = cli(
         "create-user",
         "dr.test",
@@ -88,7 +93,7 @@ def test_serve_starts_embedded_postgres_and_admin_commands_share_it(served):
     assert login.status_code == 200
     assert login.json()["user"]["role"] == "doctor"
     migrated = cli("migrate", "--data-dir", str(data_dir))
-    assert "revision 0001" in migrated.stdout
+    assert f"revision {head_revision()}" in migrated.stdout
     # The server, still running, answers as before.
     assert httpx.get(f"{url}/health").json()["status"] == "ok"
 

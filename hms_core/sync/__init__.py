@@ -1,0 +1,1 @@
+"""The sync protocol shared by server and desktop: mutation registry, envelopes, scopes, rows."""

@@ -1,0 +1,44 @@
+"""Rows as JSON on the wire, and back: the same table definitions on PostgreSQL and SQLite."""
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, DateTime, Table, Uuid
+
+from hms_core.db.base import Base
+
+
+def row_to_wire(obj: Base) -> dict[str, Any]:
+    """A mapped object's columns as JSON-safe values."""
+    table: Table = obj.__table__  # type: ignore[assignment]
+    return {column.key: _to_json(getattr(obj, column.key)) for column in table.columns}
+
+
+def wire_to_values(table: Table, data: dict[str, Any]) -> dict[str, Any]:
+    """JSON values back into Python values for `table`'s columns; unknown keys are ignored."""
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        if column.key in data:
+            values[column.key] = _from_json(column.type, data[column.key])
+    return values
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _from_json(column_type: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column_type, Uuid):
+        return uuid.UUID(value)
+    if isinstance(column_type, DateTime):
+        return datetime.fromisoformat(value)
+    if isinstance(column_type, Date):
+        return date.fromisoformat(value)
+    return value

@@ -1,0 +1,237 @@
+"""The server side of sync: apply pushed mutations exactly once, serve changes and snapshots."""
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from hms_core import SCHEMA_VERSION
+from hms_core.db import AppliedMutation, Base, ChangeLog, SyncClient
+from hms_core.db.base import utcnow
+from hms_core.schemas.errors import field_errors
+from hms_core.services import Actor, DomainError
+from hms_core.services.counters import MRN_COUNTER, take_numbers
+from hms_core.sync.protocol import (
+    Change,
+    MutationEnvelope,
+    MutationError,
+    MutationOutcome,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+from hms_core.sync.registry import MUTATIONS
+from hms_core.sync.rows import row_to_wire
+from hms_core.sync.scopes import replicated_tables, scopes_for
+from hms_server.db import Database
+
+log = logging.getLogger(__name__)
+MRN_BLOCK_SIZE = 1000
+
+
+class ChangesCompacted(Exception):
+    """The requested position is older than the change log keeps."""
+
+
+def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
+    """Apply a batch in order, in one transaction, each mutation in a savepoint."""
+    results: list[MutationOutcome] = []
+    try:
+        with db.unit_of_work() as session:
+            _touch_client(session, actor, request.client_id, request.schema_version)
+            for envelope in request.mutations:
+                results.append(_apply_once(session, actor, envelope))
+            if request.mutations:
+                client = session.get(SyncClient, request.client_id)
+                client.last_mutation_id = request.mutations[-1].mutation_id
+    except (OperationalError, DBAPIError) as exc:
+        if not _is_transient(exc):
+            raise
+        log.warning("push from %s stopped by a transient failure: %s", request.client_id, exc)
+        first = request.mutations[0].mutation_id if request.mutations else None
+        return PushResponse(
+            results=[],
+            stopped_at=first,
+            retry_reason="The database was briefly unavailable; nothing in this batch was applied.",
+            upgrade_required=request.schema_version < SCHEMA_VERSION,
+            server_schema_version=SCHEMA_VERSION,
+        )
+    return PushResponse(
+        results=results,
+        upgrade_required=request.schema_version < SCHEMA_VERSION,
+        server_schema_version=SCHEMA_VERSION,
+    )
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    """Connection losses, serialization failures and deadlocks are worth retrying."""
+    code = getattr(exc.orig, "sqlstate", None) or ""
+    return exc.connection_invalidated or code.startswith(("08", "40", "57P"))
+
+
+def _touch_client(
+    session: Session, actor: Actor, client_id: str, schema_version: int
+) -> SyncClient:
+    client = session.get(SyncClient, client_id, with_for_update=True)
+    if client is None:
+        client = SyncClient(id=client_id, last_pulled_seq=0)
+        session.add(client)
+    client.user_id, client.username = actor.user_id, actor.username
+    client.schema_version, client.last_seen_at = schema_version, utcnow()
+    session.flush()
+    return client
+
+
+def _apply_once(session: Session, actor: Actor, envelope: MutationEnvelope) -> MutationOutcome:
+    stored = session.get(AppliedMutation, envelope.mutation_id)
+    if stored is not None:
+        return _outcome(stored)
+    status, result, error = _run(session, actor, envelope)
+    record = AppliedMutation(
+        mutation_id=envelope.mutation_id,
+        client_id=actor.client_id,
+        name=envelope.name,
+        status=status,
+        result=result,
+        error=error.model_dump() if error else None,
+    )
+    session.add(record)
+    session.flush()
+    return _outcome(record)
+
+
+def _run(
+    session: Session, actor: Actor, envelope: MutationEnvelope
+) -> tuple[str, dict[str, Any], MutationError | None]:
+    mutation = MUTATIONS.get(envelope.name)
+    if mutation is None:
+        return (
+            "rejected",
+            {},
+            MutationError(
+                code="unknown_mutation", message=f"This server does not know {envelope.name!r}."
+            ),
+        )
+    try:
+        args = mutation.args_model.model_validate(envelope.args)
+    except ValidationError as exc:
+        fields = {e.field: e.message for e in field_errors(exc)}
+        return (
+            "rejected",
+            {},
+            MutationError(
+                code="validation_error", message="The data was not valid.", fields=fields
+            ),
+        )
+    try:
+        with session.begin_nested():
+            return "applied", mutation.run(session, actor, args), None
+    except DomainError as exc:
+        return (
+            "rejected",
+            {},
+            MutationError(code=exc.code, message=exc.message, fields=exc.fields, detail=exc.detail),
+        )
+    except IntegrityError as exc:
+        log.info(
+            "mutation %s rejected by a database constraint: %s", envelope.mutation_id, exc.orig
+        )
+        return (
+            "rejected",
+            {},
+            MutationError(
+                code="conflict", message="This change clashes with data already on the server."
+            ),
+        )
+
+
+def _outcome(record: AppliedMutation) -> MutationOutcome:
+    return MutationOutcome(
+        mutation_id=record.mutation_id,
+        status=record.status,  # type: ignore[arg-type]
+        result=record.result or {},
+        error=MutationError.model_validate(record.error) if record.error else None,
+    )
+
+
+def compaction_horizon(session: Session) -> int:
+    """Changes at or below this seq may have been compacted away."""
+    oldest = session.execute(select(func.min(ChangeLog.seq))).scalar_one_or_none()
+    return 0 if oldest is None else oldest - 1
+
+
+def pull(session: Session, actor: Actor, client_id: str, after: int, limit: int) -> PullResponse:
+    """Changes after `after` in the actor's scopes, in commit order."""
+    if after < compaction_horizon(session):
+        raise ChangesCompacted
+    scopes = sorted(scopes_for(actor.role))
+    rows = (
+        session.execute(
+            select(ChangeLog)
+            .where(ChangeLog.seq > after, ChangeLog.scope.in_(scopes))
+            .order_by(ChangeLog.seq)
+            .limit(limit + 1)
+        )
+        .scalars()
+        .all()
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    changes = [
+        Change(
+            seq=r.seq,
+            table=r.table_name,
+            id=r.row_id,
+            op=r.op,
+            row_version=r.row_version,
+            data=r.data,
+        )
+        for r in rows
+    ]
+    last_seq = rows[-1].seq if rows else after
+    client = session.get(SyncClient, client_id)
+    if client is not None:
+        client.last_pulled_seq, client.last_seen_at = last_seq, utcnow()
+    return PullResponse(changes=changes, last_seq=last_seq, has_more=has_more)
+
+
+def snapshot_lines(db: Database, actor: Actor) -> Iterator[bytes]:
+    """Every row in scope as of one consistent moment, as JSON lines (see the protocol)."""
+    tables = replicated_tables(actor.role)
+    with db.sessions() as session:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        watermark = session.execute(select(func.coalesce(func.max(ChangeLog.seq), 0))).scalar_one()
+        yield _line({"kind": "snapshot", "seq": watermark, "tables": tables})
+        count = 0
+        for table in tables:
+            model = _model(table)
+            for obj in session.execute(select(model).execution_options(yield_per=2000)).scalars():
+                yield _line({"kind": "row", "table": table, "data": row_to_wire(obj)})
+                count += 1
+            session.expunge_all()
+        yield _line({"kind": "end", "rows": count})
+        session.rollback()
+
+
+def _line(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+
+
+def _model(table: str) -> type[Base]:
+    for mapper in Base.registry.mappers:
+        if mapper.class_.__tablename__ == table:
+            return mapper.class_
+    raise KeyError(table)
+
+
+def lease_mrn_block(session: Session, actor: Actor, client_id: str) -> tuple[int, int]:
+    """Reserve a block of MRN serials for a client to hand out while offline."""
+    block = take_numbers(session, MRN_COUNTER, MRN_BLOCK_SIZE)
+    client = _touch_client(session, actor, client_id, SCHEMA_VERSION)
+    client.mrn_block_start, client.mrn_block_end = block.start, block.stop
+    return block.start, block.stop
