@@ -1,6 +1,7 @@
 """The private PostgreSQL (from the pgserver package) used when no HMS_DATABASE_URL is set."""
 
 import logging
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -23,7 +24,14 @@ def start(data_dir: Path, database: str = DATABASE) -> str:
     """
     pgdata = data_dir / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    try:
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    except subprocess.TimeoutExpired:
+        # pgserver gives pg_ctl ten seconds; on a loaded machine the postmaster can be up
+        # and ready just after that. Joining it again finds it running.
+        log.warning("embedded PostgreSQL was slow to start; checking again")
+        pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)  # the half-made handle
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
     uri = server.get_uri()
     ensure_database(uri, database)
     log.info("embedded PostgreSQL running in %s", pgdata)
