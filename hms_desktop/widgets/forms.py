@@ -3,7 +3,15 @@
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 LABEL_WIDTH = 170
 ERROR_WIDTH = 300
@@ -99,3 +107,21 @@ def set_status(label: QLabel, text: str, error: bool = False) -> None:
     """Show a status message, red when it reports an error."""
     label.setText(text)
     set_style_property(label, "state", "error" if error else "")
+
+
+class FormFooter(QFrame):
+    """The bar under a form: a status message, Cancel, and the primary save button."""
+
+    def __init__(self, save_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("footerBar")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(28, 12, 28, 12)
+        self.status_label = styled_label("", "statusText")
+        self.status_label.setWordWrap(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.save_button = QPushButton(save_text)
+        self.save_button.setProperty("role", "primary")
+        row.addWidget(self.status_label, 1)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.save_button)

@@ -20,7 +20,12 @@ from PySide6.QtWidgets import (
 from hms_core.schemas.patients import PatientOut, Severity
 from hms_desktop.sync.api_client import ApiError
 from hms_desktop.widgets.context import AppContext
-from hms_desktop.widgets.forms import set_status, set_style_property, styled_label
+from hms_desktop.widgets.forms import (
+    FormFooter,
+    set_status,
+    set_style_property,
+    styled_label,
+)
 from hms_desktop.widgets.messages import birth_text, describe_error, patient_name
 from hms_desktop.workspaces.reception.patient_form import PatientForm
 
@@ -201,20 +206,11 @@ class PatientView(QWidget):
         inner.addWidget(self.form)
         scroll.setWidget(holder)
         layout.addWidget(scroll, 1)
-        bar = QFrame()
-        bar.setObjectName("footerBar")
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(28, 12, 28, 12)
-        self.status_label = styled_label("", "statusText")
-        self.status_label.setWordWrap(True)
-        self.cancel_button = QPushButton("Cancel")
+        bar = FormFooter("Save changes")
+        self.status_label, self.save_button = bar.status_label, bar.save_button
+        self.cancel_button = bar.cancel_button
         self.cancel_button.clicked.connect(self.cancel_edit)
-        self.save_button = QPushButton("Save changes")
-        self.save_button.setProperty("role", "primary")
         self.save_button.clicked.connect(self.save_edit)
-        row.addWidget(self.status_label, 1)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.save_button)
         layout.addWidget(bar)
         return page
 

@@ -4,7 +4,7 @@ import uuid
 
 from pydantic import ValidationError
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from hms_core.schemas.patients import (
     DuplicateCandidate,
@@ -15,7 +15,7 @@ from hms_core.schemas.patients import (
 )
 from hms_desktop.sync.api_client import ApiError, duplicate_candidates
 from hms_desktop.widgets.context import AppContext
-from hms_desktop.widgets.forms import set_status, styled_label
+from hms_desktop.widgets.forms import FormFooter, set_status, styled_label
 from hms_desktop.widgets.messages import describe_error
 from hms_desktop.workspaces.reception.duplicate_dialog import DuplicateDialog
 from hms_desktop.workspaces.reception.patient_form import PatientForm
@@ -66,20 +66,11 @@ class RegistrationPage(QWidget):
         return box
 
     def _footer(self) -> QWidget:
-        bar = QFrame()
-        bar.setObjectName("footerBar")
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(28, 12, 28, 12)
-        self.status_label = styled_label("", "statusText")
-        self.status_label.setWordWrap(True)
-        self.cancel_button = QPushButton("Cancel")
+        bar = FormFooter("Register patient")
+        self.status_label, self.save_button = bar.status_label, bar.save_button
+        self.cancel_button = bar.cancel_button
         self.cancel_button.clicked.connect(self.cancelled)
-        self.save_button = QPushButton("Register patient")
-        self.save_button.setProperty("role", "primary")
         self.save_button.clicked.connect(self.submit)
-        row.addWidget(self.status_label, 1)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.save_button)
         return bar
 
     def reset(self) -> None:
