@@ -60,7 +60,7 @@ class PatientsWorkspace(QWidget):
         self.view.show_patient(
             patient,
             f"New patient registered. MRN <b style='font-size:17pt'>{patient.mrn}</b> — "
-            "write it on the patient's card and print the wristband.",
+            "write it on the patient's card.",
         )
 
     def _show_existing(self, patient: PatientOut) -> None:
