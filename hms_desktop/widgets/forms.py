@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -125,3 +126,18 @@ class FormFooter(QFrame):
         row.addWidget(self.status_label, 1)
         row.addWidget(self.cancel_button)
         row.addWidget(self.save_button)
+
+
+def scrolled_form(form: QWidget) -> QScrollArea:
+    """`form` on the page background, padded, in a frameless vertical scroll area."""
+    scroll = QScrollArea()
+    scroll.setObjectName("formScroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    holder = QWidget()
+    holder.setObjectName("formHolder")
+    inner = QVBoxLayout(holder)
+    inner.setContentsMargins(28, 16, 28, 24)
+    inner.addWidget(form)
+    scroll.setWidget(holder)
+    return scroll

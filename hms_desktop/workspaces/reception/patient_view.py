@@ -22,6 +22,7 @@ from hms_desktop.sync.api_client import ApiError
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import (
     FormFooter,
+    scrolled_form,
     set_status,
     set_style_property,
     styled_label,
@@ -195,17 +196,8 @@ class PatientView(QWidget):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        holder = QWidget()
-        holder.setObjectName("formHolder")
-        inner = QVBoxLayout(holder)
-        inner.setContentsMargins(28, 16, 28, 24)
         self.form = PatientForm()
-        inner.addWidget(self.form)
-        scroll.setWidget(holder)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(scrolled_form(self.form), 1)
         bar = FormFooter("Save changes")
         self.status_label, self.save_button = bar.status_label, bar.save_button
         self.cancel_button = bar.cancel_button

@@ -4,7 +4,7 @@ import uuid
 
 from pydantic import ValidationError
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
 from hms_core.schemas.patients import (
     DuplicateCandidate,
@@ -15,7 +15,7 @@ from hms_core.schemas.patients import (
 )
 from hms_desktop.sync.api_client import ApiError, duplicate_candidates
 from hms_desktop.widgets.context import AppContext
-from hms_desktop.widgets.forms import FormFooter, set_status, styled_label
+from hms_desktop.widgets.forms import FormFooter, scrolled_form, set_status, styled_label
 from hms_desktop.widgets.messages import describe_error
 from hms_desktop.workspaces.reception.duplicate_dialog import DuplicateDialog
 from hms_desktop.workspaces.reception.patient_form import PatientForm
@@ -37,17 +37,7 @@ class RegistrationPage(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self._header())
         self.form = PatientForm()
-        scroll = QScrollArea()
-        scroll.setObjectName("formScroll")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        holder = QWidget()
-        holder.setObjectName("formHolder")
-        inner = QVBoxLayout(holder)
-        inner.setContentsMargins(28, 16, 28, 24)
-        inner.addWidget(self.form)
-        scroll.setWidget(holder)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(scrolled_form(self.form), 1)
         layout.addWidget(self._footer())
 
     def _header(self) -> QWidget:
