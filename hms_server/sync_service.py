@@ -75,14 +75,16 @@ def _is_transient(exc: DBAPIError) -> bool:
 
 
 def _touch_client(
-    session: Session, actor: Actor, client_id: str, schema_version: int
+    session: Session, actor: Actor, client_id: str, schema_version: int | None = None
 ) -> SyncClient:
     client = session.get(SyncClient, client_id, with_for_update=True)
     if client is None:
         client = SyncClient(id=client_id, last_pulled_seq=0)
         session.add(client)
     client.user_id, client.username = actor.user_id, actor.username
-    client.schema_version, client.last_seen_at = schema_version, utcnow()
+    if schema_version is not None:
+        client.schema_version = schema_version
+    client.last_seen_at = utcnow()
     session.flush()
     return client
 
@@ -232,6 +234,6 @@ def _model(table: str) -> type[Base]:
 def lease_mrn_block(session: Session, actor: Actor, client_id: str) -> tuple[int, int]:
     """Reserve a block of MRN serials for a client to hand out while offline."""
     block = take_numbers(session, MRN_COUNTER, MRN_BLOCK_SIZE)
-    client = _touch_client(session, actor, client_id, SCHEMA_VERSION)
+    client = _touch_client(session, actor, client_id)
     client.mrn_block_start, client.mrn_block_end = block.start, block.stop
     return block.start, block.stop
