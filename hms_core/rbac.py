@@ -18,6 +18,7 @@ class Perm(StrEnum):
     PATIENT_READ = "patient.read"
     PATIENT_REGISTER = "patient.register"
     PATIENT_UPDATE = "patient.update"
+    PATIENT_MERGE = "patient.merge"
     AUDIT_READ = "audit.read"
     USER_READ = "user.read"
     USER_MANAGE = "user.manage"
@@ -29,7 +30,9 @@ _CLINICAL_READ = {Perm.PATIENT_READ, Perm.HOSPITAL_READ, Perm.SYNC}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
-    Role.RECEPTION: frozenset(_CLINICAL_READ | {Perm.PATIENT_REGISTER, Perm.PATIENT_UPDATE}),
+    Role.RECEPTION: frozenset(
+        _CLINICAL_READ | {Perm.PATIENT_REGISTER, Perm.PATIENT_UPDATE, Perm.PATIENT_MERGE}
+    ),
     Role.DOCTOR: frozenset(_CLINICAL_READ | {Perm.PATIENT_UPDATE}),
     Role.NURSE: frozenset(_CLINICAL_READ | {Perm.PATIENT_UPDATE}),
     Role.LAB: frozenset(_CLINICAL_READ),

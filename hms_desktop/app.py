@@ -11,8 +11,12 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
+from hms_core.services import Actor
+from hms_desktop.background import SyncController
 from hms_desktop.main_window import MainWindow
 from hms_desktop.session import CredentialVault, Prefs, Session
+from hms_desktop.store.cache import LocalStore
+from hms_desktop.store.patients import LocalPatients
 from hms_desktop.sync.api_client import ApiClient, normalize_server_url
 from hms_desktop.tasks import MainThreadGarbageCollector, TaskManager
 from hms_desktop.widgets.context import AppContext
@@ -95,8 +99,21 @@ class AppController(QObject):
     def open_main_window(self, session: Session) -> MainWindow:
         """Show the main window of a new session (ending any previous one)."""
         previous = self.window
-        api = ApiClient(session.server_url, token=session.token)
-        ctx = AppContext(session, api, self.tasks, self.prefs, self.vault)
+        api = ApiClient(session.server_url, token=session.token or None)
+        store = LocalStore(session.cache_dir, _actor(session, api.client_id))
+        sync = SyncController(store, api, start=False)
+        if session.offline and session.password:
+            sync.engine.credentials = (session.user.username, session.password)
+        ctx = AppContext(
+            session,
+            api,
+            self.tasks,
+            self.prefs,
+            self.vault,
+            patients=LocalPatients(store),
+            sync=sync,
+        )
+        sync.setParent(ctx)
         window = MainWindow(ctx)
         ctx.setParent(window)
         window.signed_out.connect(self._on_signed_out)
@@ -108,6 +125,7 @@ class AppController(QObject):
             self.login_dialog = None
         window.show()
         _close_window(previous)
+        sync.start()
         self.main_window_shown.emit(window)
         return window
 
@@ -122,7 +140,20 @@ def _close_window(window: MainWindow | None) -> None:
     if window is not None:
         window.close()
         window.deleteLater()
-        window.ctx.api.close()
+        shutdown_context(window.ctx)
+
+
+def shutdown_context(ctx: AppContext) -> None:
+    """Stop background sync, close the cache and the connection pool of a finished session."""
+    if ctx.sync is not None:
+        ctx.sync.stop()
+        ctx.sync.store.close()
+    ctx.api.close()
+
+
+def _actor(session: Session, client_id: str) -> Actor:
+    user = session.user
+    return Actor(user.id, user.username, user.role, client_id)
 
 
 def parse_args(argv: Sequence[str] | None, prefs: Prefs) -> argparse.Namespace:

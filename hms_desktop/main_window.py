@@ -27,7 +27,9 @@ from hms_desktop.widgets.forms import styled_label
 from hms_desktop.widgets.nav_rail import NavRail
 from hms_desktop.widgets.patient_search import PatientSearchBox
 from hms_desktop.widgets.status_bar import ServerStatus, user_badge
+from hms_desktop.widgets.sync_indicator import SyncIndicator
 from hms_desktop.workspaces.admin.audit_viewer import AuditLogViewer
+from hms_desktop.workspaces.conflicts.inbox import ConflictInbox
 from hms_desktop.workspaces.reception.workspace import PatientsWorkspace
 
 
@@ -55,6 +57,7 @@ WORKSPACES = [
         lambda s: s.can(Perm.PATIENT_READ) and not s.can(Perm.PATIENT_REGISTER),
         lambda ctx: PatientsWorkspace(ctx, "Patients"),
     ),
+    WorkspaceSpec("conflicts", "Conflicts", lambda s: s.can(Perm.PATIENT_MERGE), ConflictInbox),
     WorkspaceSpec("audit", "Audit log", lambda s: s.can(Perm.AUDIT_READ), AuditLogViewer),
 ]
 
@@ -91,6 +94,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._build_status_bar()
         ctx.session_expired.connect(self._on_session_expired)
+        if ctx.sync is not None:
+            ctx.sync.status_changed.connect(self._on_sync_status)
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -153,6 +158,12 @@ class MainWindow(QMainWindow):
         self.server_status = ServerStatus(self.ctx)
         self.server_status.health_changed.connect(self._on_health)
         status.addWidget(self.server_status)
+        self.sync_indicator = SyncIndicator(self.ctx)
+        if "conflicts" in self.workspaces:
+            self.sync_indicator.conflicts_requested.connect(
+                lambda: self.show_workspace("conflicts")
+            )
+        status.addWidget(self.sync_indicator)
         status.addPermanentWidget(user_badge(self.ctx))
 
     # --- behaviour --------------------------------------------------------------------------
@@ -208,6 +219,13 @@ class MainWindow(QMainWindow):
             ),
             owner=self,
         )
+
+    def _on_sync_status(self, status: Any) -> None:
+        if status.needs_sign_in and not self.ctx.session.offline:
+            self._on_session_expired(
+                "Your session has ended. Please sign in again; "
+                "changes made on this computer are kept and will be sent."
+            )
 
     def _on_health(self, health: dict[str, Any] | None) -> None:
         if health:

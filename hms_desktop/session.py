@@ -1,8 +1,9 @@
 """The signed-in session, the non-secret preferences, and the token kept in the OS keychain."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import keyring
 import keyring.errors
@@ -10,6 +11,7 @@ from PySide6.QtCore import QSettings
 
 from hms_core.rbac import Perm, permissions_for
 from hms_core.schemas.auth import UserOut
+from hms_desktop.store.profiles import profile_dir
 from hms_desktop.sync.api_client import DEFAULT_SERVER_URL, normalize_server_url
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,13 @@ class Session:
     token: str
     user: UserOut
     expires_at: datetime | None = None
+    offline: bool = False  # signed in against this PC's cached verifier: no token yet
+    password: str | None = field(default=None, repr=False)  # offline only, in memory
+
+    @property
+    def cache_dir(self) -> Path:
+        """This user's cache folder on this PC."""
+        return profile_dir(self.server_url, self.user.username)
 
     @property
     def permissions(self) -> frozenset[str]:

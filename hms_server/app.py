@@ -8,6 +8,7 @@ from hms_server.api import audit, auth, health, hospital, patients, sync
 from hms_server.api.errors import install
 from hms_server.db import Database
 from hms_server.limits import BodySizeLimit
+from hms_server.live import ChangeFeed
 from hms_server.settings import Settings
 
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.feed = ChangeFeed(db.engine.url.render_as_string(hide_password=False))
     install(app)
     for module in (health, auth, patients, audit, hospital, sync):
         for route in module.router.routes:

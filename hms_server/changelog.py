@@ -6,7 +6,10 @@ assigned at the very end of the writing transaction, under a transaction-scoped 
 that is held until commit: a later number is always committed after an earlier one.
 Every ORM write through `hms_server.db.Database` sessions is captured, whatever its origin
 (API, sync push, CLI, imports). Bulk Core statements on replicated tables are not; don't use them.
+At commit, `pg_notify` tells every server instance listening (hms_server.live) the new last seq.
 """
+
+from typing import Any
 
 from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,9 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from hms_core.db.base import Base, utcnow
 from hms_core.db.sync import ChangeLog
 from hms_core.sync.rows import row_to_wire
-from hms_core.sync.scopes import TABLE_SCOPES
+from hms_core.sync.scopes import TABLE_SCOPES, row_in_scope
 
 CHANGE_LOG_LOCK = 0x686D73  # "hms"
+CHANNEL = "hms_changes"
+LAST_SEQ = "hms_last_seq"  # session.info key: the last seq this session's commit wrote
 _PENDING = "hms_changed_rows"
 
 
@@ -26,11 +31,20 @@ def install(factory: sessionmaker) -> None:
 
 
 def _collect(session: Session, _context: object) -> None:
-    pending: dict[tuple[str, object], tuple[Base, str]] = session.info.setdefault(_PENDING, {})
+    """Note each replicated row this flush wrote, as it now is (so objects may be expunged)."""
+    pending: dict[tuple[str, object], dict[str, Any]] = session.info.setdefault(_PENDING, {})
     for obj, op in _flushed(session):
         table = obj.__tablename__
         if table in TABLE_SCOPES:
-            pending[(table, obj.id)] = (obj, op)
+            op = _op(table, obj, op)
+            pending[(table, obj.id)] = {
+                "table_name": table,
+                "row_id": obj.id,
+                "op": op,
+                "scope": TABLE_SCOPES[table],
+                "row_version": getattr(obj, "row_version", 0) or 0,
+                "data": row_to_wire(obj) if op == "upsert" else {"id": str(obj.id)},
+            }
 
 
 def _flushed(session: Session):  # noqa: ANN202 - yields (object, op)
@@ -43,6 +57,10 @@ def _flushed(session: Session):  # noqa: ANN202 - yields (object, op)
         yield obj, "delete"
 
 
+def _op(table: str, obj: Base, op: str) -> str:
+    return "evict" if op == "upsert" and not row_in_scope(table, obj) else op
+
+
 def _write(session: Session) -> None:
     session.flush()
     pending = session.info.pop(_PENDING, None)
@@ -52,16 +70,12 @@ def _write(session: Session) -> None:
     last = session.execute(select(func.coalesce(func.max(ChangeLog.seq), 0))).scalar_one()
     now = utcnow()
     rows = [
-        {
-            "seq": last + offset,
-            "table_name": table,
-            "row_id": row_id,
-            "op": op,
-            "scope": TABLE_SCOPES[table],
-            "row_version": getattr(obj, "row_version", 0) or 0,
-            "data": row_to_wire(obj) if op == "upsert" else {"id": str(row_id)},
-            "changed_at": now,
-        }
-        for offset, ((table, row_id), (obj, op)) in enumerate(pending.items(), start=1)
+        {**change, "seq": last + offset, "changed_at": now}
+        for offset, change in enumerate(pending.values(), start=1)
     ]
     session.execute(insert(ChangeLog), rows)
+    newest = last + len(rows)
+    session.execute(
+        text("SELECT pg_notify(:channel, :seq)"), {"channel": CHANNEL, "seq": str(newest)}
+    )
+    session.info[LAST_SEQ] = newest

@@ -9,9 +9,7 @@ BIN = Path(sys.executable).parent
 
 
 def test_import_linter_contracts_hold():
-    result = subprocess.run(
-        [str(BIN / "lint-imports")], cwd=ROOT, capture_output=True, text=True
-    )
+    result = subprocess.run([str(BIN / "lint-imports")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "broken" in result.stdout and " 0 broken" in result.stdout
 

@@ -3,6 +3,7 @@
 from hms_core.db.audit import AuditEvent
 from hms_core.db.auth import AuthSession, User
 from hms_core.db.base import Base, new_id
+from hms_core.db.conflicts import PatientConflict
 from hms_core.db.counters import NumberSequence
 from hms_core.db.hospital import Bed, Department, Ward
 from hms_core.db.patients import Patient, PatientAllergy, PatientNameToken
@@ -20,6 +21,7 @@ __all__ = [
     "NumberSequence",
     "Patient",
     "PatientAllergy",
+    "PatientConflict",
     "PatientNameToken",
     "User",
     "Ward",

@@ -31,8 +31,10 @@ from hms_core.schemas.patients import (
 )
 from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
+from hms_core.services.conflicts import open_identity_conflict
 from hms_core.services.counters import next_mrn
 from hms_core.services.errors import Conflict, DuplicateSuspected, InvalidData, NotFound
+from hms_core.sync.rows import wire_value
 
 MAX_SEARCH_RESULTS = 100
 _DERIVED = {"phone_digits", "sort_name"}
@@ -97,25 +99,46 @@ def register_patient(
     return patient
 
 
+IDENTITY_FIELDS = ("given_name", "family_name", "birth_date", "sex")
+
+
 def update_patient(
-    session: Session, actor: Actor, patient_id: uuid.UUID, changes: PatientUpdate
+    session: Session,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    changes: PatientUpdate,
+    *,
+    base: dict[str, Any] | None = None,
 ) -> Patient:
-    """Change the fields present in `changes`; refuses a stale `expected_row_version`."""
+    """Change the fields present in `changes`.
+
+    Without `base`, a stale `expected_row_version` is refused (an editor at the desk reloads).
+    With `base` (the values the editor started from, as sync sends them), a stale edit merges
+    field by field: untouched fields keep the other change, a field changed on both sides takes
+    this change, except identity fields, which keep the server's value and open a conflict.
+    """
     actor.require(Perm.PATIENT_UPDATE)
     patient = _get_for_update(session, patient_id)
-    if (
+    stale = (
         changes.expected_row_version is not None
         and changes.expected_row_version != patient.row_version
-    ):
+    )
+    if stale and base is None:
         raise Conflict(
             "Someone else changed this patient since you opened the record. "
             "Reload it to see their changes, then edit again.",
             detail={"current_row_version": patient.row_version},
         )
     sent = changes.model_dump(exclude_unset=True, exclude={"expected_row_version", "allergies"})
+    clashes: dict[str, dict[str, Any]] = {}
+    if stale and base is not None:
+        sent, clashes = _merge_fields(patient, sent, base)
     changed = sorted(k for k, v in sent.items() if getattr(patient, k) != v)
     _apply(patient, sent)
-    if changes.allergies is not None and _replace_allergies(session, patient, changes.allergies):
+    allergies = changes.allergies
+    if allergies is not None and base is not None and "allergy_ids" in base:
+        allergies = _merge_allergies(patient, allergies, base["allergy_ids"])
+    if allergies is not None and _replace_allergies(session, patient, allergies):
         changed.append("allergies")
     if changed:
         patient.bump_version()
@@ -126,7 +149,49 @@ def update_patient(
     record_audit(
         session, actor, "patient.update", patient_id=patient.id, detail={"fields": sorted(changed)}
     )
+    if clashes:
+        open_identity_conflict(session, actor, patient, clashes)
     return patient
+
+
+def _merge_fields(
+    patient: Patient, sent: dict[str, Any], base: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The fields to apply to a record changed elsewhere, and the identity fields that clash."""
+    apply: dict[str, Any] = {}
+    clashes: dict[str, dict[str, Any]] = {}
+    for field, ours in sent.items():
+        theirs = getattr(patient, field)
+        if _same(theirs, ours):
+            continue
+        if field in base and _same(theirs, base[field]):
+            apply[field] = ours  # only we changed it
+        elif field in IDENTITY_FIELDS:
+            clashes[field] = {
+                "base": wire_value(base.get(field)),
+                "ours": wire_value(ours),
+                "theirs": wire_value(theirs),
+            }
+        else:
+            apply[field] = ours  # both changed a low-risk field: the later arrival wins
+    return apply, clashes
+
+
+def _same(a: Any, b: Any) -> bool:
+    return wire_value(a) == wire_value(b)
+
+
+def _merge_allergies(
+    patient: Patient, wanted: list[AllergyIn], base_ids: list[str]
+) -> list[AllergyIn]:
+    """`wanted` plus allergies recorded elsewhere since the edit began (never dropped)."""
+    known = {str(i) for i in base_ids} | {str(a.id) for a in wanted if a.id}
+    added_elsewhere = [
+        AllergyIn(id=a.id, substance=a.substance, reaction=a.reaction, severity=a.severity)
+        for a in patient.allergies
+        if a.deleted_at is None and str(a.id) not in known
+    ]
+    return [*wanted, *added_elsewhere]
 
 
 def get_patient(session: Session, actor: Actor, patient_id: uuid.UUID) -> Patient:

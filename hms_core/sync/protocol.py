@@ -13,9 +13,15 @@ Guarantees
 - A transient failure (the database unavailable, a serialization failure) stops the batch:
   `results` holds the mutations before it, `stopped_at` names the first one not processed,
   and the client pushes it again later. Nothing after it was applied.
-- `GET /sync/pull?after=SEQ&limit=N` returns changed rows in the client's scope in commit
-  order (`seq` strictly increases, and no later-committed row has a smaller seq than one
-  already served). Each change is a whole row (`upsert`) or its tombstone (`delete`).
+- The push answer's `seq` is the change-log position at which the batch's effects are visible:
+  once a pull has passed it, the client's copy holds them (null when nothing changed).
+- `GET /sync/pull?after=SEQ&limit=N[&wait=S]` returns changed rows in the client's scope in
+  commit order (`seq` strictly increases, and no later-committed row has a smaller seq than
+  one already served). Each change is a whole row (`upsert`), its tombstone (`delete`), or an
+  `evict`: the row left the client's scope (an open conflict was resolved) and must be
+  removed from the copy. With `wait`, an empty answer is held up to S seconds until a change
+  commits (long poll). `tables` lists the tables in the client's scope now: a table the client
+  holds but that is not listed left its scope (the user's role changed) and must be emptied.
 - `410 Gone` answers a pull whose `after` is older than the change log keeps: take a snapshot.
 - `GET /sync/snapshot` streams every row in scope as of one consistent moment, as JSON lines:
   a header `{"kind": "snapshot", "seq": S, "tables": [...]}`, then `{"kind": "row", ...}` lines,
@@ -32,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MAX_PUSH_BATCH = 500
 MAX_PULL_LIMIT = 5000
+MAX_PULL_WAIT_SECONDS = 30
 
 
 class MutationEnvelope(BaseModel):
@@ -74,13 +81,16 @@ class PushResponse(BaseModel):
     retry_reason: str | None = None
     upgrade_required: bool = False
     server_schema_version: int
+    seq: int | None = Field(
+        default=None, description="Change-log position where this batch's effects are visible."
+    )
 
 
 class Change(BaseModel):
     seq: int
     table: str
     id: uuid.UUID
-    op: Literal["upsert", "delete"]
+    op: Literal["upsert", "delete", "evict"]
     row_version: int
     data: dict[str, Any]
 
@@ -89,3 +99,4 @@ class PullResponse(BaseModel):
     changes: list[Change]
     last_seq: int = Field(description="Pull again with after=last_seq.")
     has_more: bool
+    tables: list[str] = Field(default_factory=list, description="Tables in the client's scope.")

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Date, DateTime, Table, Uuid
@@ -12,7 +13,7 @@ from hms_core.db.base import Base
 def row_to_wire(obj: Base) -> dict[str, Any]:
     """A mapped object's columns as JSON-safe values."""
     table: Table = obj.__table__  # type: ignore[assignment]
-    return {column.key: _to_json(getattr(obj, column.key)) for column in table.columns}
+    return {column.key: wire_value(getattr(obj, column.key)) for column in table.columns}
 
 
 def wire_to_values(table: Table, data: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +25,10 @@ def wire_to_values(table: Table, data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _to_json(value: Any) -> Any:
+def wire_value(value: Any) -> Any:
+    """A Python value as it travels in JSON (UUIDs and dates as strings, enums as values)."""
+    if isinstance(value, Enum):
+        return value.value
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):

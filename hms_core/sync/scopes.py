@@ -1,37 +1,52 @@
-"""Which replicated tables each role's clients receive."""
+"""Which replicated rows each role's clients receive.
 
-from hms_core.rbac import Role
+A *scope* is a family of tables a role receives as a whole. A table may also say which of its
+rows are in scope (`ROW_FILTERS`): a row that stops passing the filter (an open conflict that
+gets resolved) is sent to clients as an `evict`, and they delete it.
+"""
 
-# table -> scope; a scope is a family of tables a role receives as a whole.
+from typing import Any
+
+from hms_core.rbac import Perm, Role, role_allows
+
 TABLE_SCOPES: dict[str, str] = {
     "department": "hospital",
     "ward": "hospital",
     "bed": "hospital",
     "patient": "demographics",
     "patient_allergy": "demographics",
+    "patient_conflict": "conflicts",
 }
 
-_STAFF = frozenset({"hospital", "demographics"})
-
-ROLE_SCOPES: dict[Role, frozenset[str]] = {
-    Role.ADMIN: _STAFF,
-    Role.RECEPTION: _STAFF,
-    Role.DOCTOR: _STAFF,
-    Role.NURSE: _STAFF,
-    Role.LAB: _STAFF,
-    Role.PHARMACY: _STAFF,
-    Role.BILLING: _STAFF,
-    Role.PATIENT: frozenset(),
+# table -> (column, value): only rows whose column holds the value are in scope.
+ROW_FILTERS: dict[str, tuple[str, Any]] = {
+    "patient_conflict": ("status", "open"),
 }
 
 
 def scopes_for(role: str) -> frozenset[str]:
+    """The scopes a role's clients receive (none for an unknown role or the portal)."""
     try:
-        return ROLE_SCOPES[Role(role)]
+        Role(role)
     except ValueError:
         return frozenset()
+    scopes: set[str] = set()
+    if role_allows(role, Perm.HOSPITAL_READ):
+        scopes.add("hospital")
+    if role_allows(role, Perm.PATIENT_READ):
+        scopes.add("demographics")
+    if role_allows(role, Perm.PATIENT_MERGE):
+        scopes.add("conflicts")
+    return frozenset(scopes)
 
 
 def replicated_tables(role: str) -> list[str]:
+    """The tables a role's clients hold, in dependency order."""
     allowed = scopes_for(role)
     return [table for table, scope in TABLE_SCOPES.items() if scope in allowed]
+
+
+def row_in_scope(table: str, row: Any) -> bool:
+    """Whether a row of a replicated table is sent to clients at all (see ROW_FILTERS)."""
+    rule = ROW_FILTERS.get(table)
+    return rule is None or getattr(row, rule[0]) == rule[1]

@@ -2,6 +2,7 @@
 
 import contextlib
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -9,6 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from hms_core import SCHEMA_VERSION
 from hms_core.schemas.audit import AuditEventOut
 from hms_core.schemas.auth import LoginRequest, LoginResponse, UserOut
 from hms_core.schemas.errors import ErrorResponse
@@ -20,11 +22,14 @@ from hms_core.schemas.patients import (
     PatientSummary,
     PatientUpdate,
 )
+from hms_core.sync.protocol import PullResponse, PushResponse
 from hms_desktop import __version__
 from hms_desktop.sync.client_identity import load_or_create_client_id
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8080"
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+PUSH_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+SNAPSHOT_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
 
 T = TypeVar("T")
 
@@ -180,6 +185,54 @@ class ApiClient:
         if until:
             params["until"] = until.isoformat()
         return self._parse(self._send("GET", "/api/audit", params=params), list[AuditEventOut])
+
+    # --- sync (protocol: hms_core.sync.protocol) -----------------------------------------------
+
+    def push(self, mutations: list[dict[str, Any]]) -> PushResponse:
+        """Hand queued mutations to the server, in order; each is applied at most once."""
+        body = {
+            "client_id": self.client_id,
+            "schema_version": SCHEMA_VERSION,
+            "mutations": [
+                {
+                    "mutation_id": m["mutation_id"],
+                    "name": m["name"],
+                    "args": m["args"],
+                    "args_version": m.get("args_version", 1),
+                }
+                for m in mutations
+            ],
+        }
+        response = self._send("POST", "/sync/push", json=body, timeout=PUSH_TIMEOUT)
+        return self._parse(response, PushResponse)
+
+    def pull(self, after: int, limit: int = 5000, wait: float = 0) -> PullResponse:
+        """Changes after `after`; with `wait`, held by the server until one commits."""
+        params = {"after": after, "limit": limit, "wait": wait}
+        timeout = httpx.Timeout(wait + 15.0, connect=5.0)
+        response = self._send("GET", "/sync/pull", params=params, timeout=timeout)
+        return self._parse(response, PullResponse)
+
+    def snapshot(self) -> Iterator[str]:
+        """Every row in this user's scope, as JSON lines, streamed."""
+        url = self.base_url + "/sync/snapshot"
+        try:
+            with self._http.stream(
+                "GET", url, headers=self._headers(), timeout=SNAPSHOT_TIMEOUT
+            ) as response:
+                if response.is_error:
+                    response.read()
+                    raise _error_from(response, authenticated=bool(self.token))
+                yield from response.iter_lines()
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(
+                f"The connection to {self._where()} broke while copying data. It will retry."
+            ) from exc
+
+    def lease_mrn_block(self) -> tuple[int, int]:
+        """Reserve MRN serials [start, stop) for registrations made while offline."""
+        answer = self._parse(self._send("POST", "/sync/mrn-block"), dict[str, int])
+        return answer["start"], answer["stop"]
 
     def health(self) -> dict[str, Any]:
         """The server's own health report (no sign-in needed)."""

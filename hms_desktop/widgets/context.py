@@ -6,7 +6,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from hms_desktop.background import SyncController
 from hms_desktop.session import CredentialVault, Prefs, Session
+from hms_desktop.store.patients import LocalPatients
 from hms_desktop.sync.api_client import ApiClient, SessionExpired
 from hms_desktop.tasks import TaskManager
 
@@ -26,6 +28,9 @@ class AppContext(QObject):
         prefs: Prefs,
         vault: CredentialVault,
         parent: QObject | None = None,
+        *,
+        patients: LocalPatients | None = None,
+        sync: SyncController | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
@@ -33,6 +38,25 @@ class AppContext(QObject):
         self.tasks = tasks
         self.prefs = prefs
         self.vault = vault
+        self.patients = patients  # reads and writes against this user's local cache
+        self.sync = sync
+
+    def write(
+        self,
+        owner: QObject,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> int:
+        """Like `run`, for a function that queues mutations: sync is told to push them."""
+
+        def done(result: Any) -> None:
+            if self.sync is not None:
+                self.sync.local_write()
+            if on_done is not None:
+                on_done(result)
+
+        return self.run(owner, fn, done, on_error)
 
     def run(
         self,

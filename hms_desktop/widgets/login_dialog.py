@@ -1,7 +1,8 @@
 """The sign-in dialog: server address, username, password, remember me; errors in plain words."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -16,6 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from hms_desktop.session import CredentialVault, Prefs, Session
+from hms_desktop.store.accounts import OfflineSignInRefused, offline_login, remember_login
+from hms_desktop.store.cache import CACHE_FILE
+from hms_desktop.store.profiles import profile_dir
 from hms_desktop.sync.api_client import (
     ApiClient,
     ApiError,
@@ -35,8 +39,17 @@ class _Attempt:
     remember: bool
 
 
+def _offline_session(attempt: "_Attempt", password: str, cache: Path) -> Session:
+    """Sign in against this PC's cached verifier while the server is unreachable."""
+    user = offline_login(cache, attempt.username, password)
+    expires = datetime.now(UTC) + timedelta(hours=OFFLINE_SESSION_HOURS)
+    return Session(attempt.server_url, "", user, expires, offline=True, password=password)
+
+
 def login_error_text(exc: BaseException) -> str:
     """What went wrong with a sign-in, in words for the person at the desk."""
+    if isinstance(exc, OfflineSignInRefused):
+        return exc.message
     if isinstance(exc, ApiError) and exc.code == "invalid_credentials":
         return "Wrong username or password. Check Caps Lock and try again."
     if isinstance(exc, ApiError) and exc.code == "account_locked":
@@ -54,6 +67,9 @@ def _locked_until(value: object) -> str | None:
         return datetime.fromisoformat(str(value)).astimezone().strftime("%H:%M")
     except ValueError:
         return None
+
+
+OFFLINE_SESSION_HOURS = 12
 
 
 class LoginDialog(QDialog):
@@ -184,10 +200,14 @@ class LoginDialog(QDialog):
 
         def work() -> Session:
             api = ApiClient(attempt.server_url)
+            cache = profile_dir(attempt.server_url, attempt.username) / CACHE_FILE
             try:
                 answer = api.login(attempt.username, password)
+            except ServerUnreachable:
+                return _offline_session(attempt, password, cache)
             finally:
                 api.close()
+            remember_login(cache, answer.user, password)
             if attempt.remember:
                 vault.save_token(attempt.server_url, attempt.username, answer.token)
             else:

@@ -3,13 +3,19 @@
 from datetime import date, datetime
 from typing import Protocol
 
+from pydantic import ValidationError
+
+from hms_core.services.errors import DomainError
+from hms_desktop.store.mrns import NoMrnLeft
 from hms_desktop.sync.api_client import ApiError, ServerUnreachable
 
 
 def describe_error(exc: BaseException) -> str:
     """A sentence a nurse understands for any failure of a background task."""
-    if isinstance(exc, ApiError | ServerUnreachable):
-        return exc.message
+    if isinstance(exc, ApiError | ServerUnreachable | DomainError | NoMrnLeft):
+        return str(getattr(exc, "message", exc))
+    if isinstance(exc, ValidationError):
+        return "Some of the data was not valid; check the form and try again."
     return f"Something went wrong: {exc}. Try again, or ask IT."
 
 

@@ -186,7 +186,7 @@ class PatientSearchBox(QLineEdit):
         self._show_message("Searching…")
         self._ctx.run(
             self,
-            lambda: self._ctx.api.search_patients(query, limit=15),
+            lambda: self._ctx.patients.search_patients(query, limit=15),
             lambda found: self._show_results(generation, found),
             lambda exc: self._show_failure(generation, exc),
         )

@@ -6,6 +6,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from hms_desktop.sync.api_client import ApiError
+from hms_desktop.sync.engine import SyncStatus
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import set_style_property, styled_label
 
@@ -34,6 +35,19 @@ class ServerStatus(QWidget):
         self._timer.timeout.connect(self.check)
         self._timer.start()
         QTimer.singleShot(0, self.check)
+        if ctx.sync is not None:
+            ctx.sync.status_changed.connect(self.show_sync)
+
+    def show_sync(self, status: SyncStatus) -> None:
+        """The background sync knows first when the server goes away or comes back."""
+        host = self._ctx.api.base_url.split("://", 1)[-1]
+        if status.online is False:
+            self._show("offline", "Offline — working on this computer; changes are kept")
+            self._text.setToolTip(status.message)
+        elif status.needs_sign_in:
+            self._show("degraded", "Online — sign in again to send changes")
+        elif status.online:
+            self._show("online", f"Online · {host}")
 
     def check(self) -> None:
         """Ask the server for its health (one request at a time)."""
@@ -56,7 +70,7 @@ class ServerStatus(QWidget):
         if isinstance(exc, ApiError):  # it answered, so it is up, but it is not well
             self._show("degraded", "Server up, but not working properly (database?)")
         else:
-            self._show("offline", "Offline — cannot reach the server")
+            self._show("offline", "Offline — working on this computer; changes are kept")
         self._text.setToolTip(str(getattr(exc, "message", exc)))
         self.health_changed.emit(None)
 

@@ -14,12 +14,17 @@ from hms_core.services.audit import record_audit
 from hms_server.api.errors import ApiError
 from hms_server.auth import authenticate
 from hms_server.db import Database
+from hms_server.live import ChangeFeed
 
 CLIENT_HEADER = "X-HMS-Client"
 
 
 def get_db(request: Request) -> Database:
     return request.app.state.db
+
+
+def get_feed(request: Request) -> ChangeFeed:
+    return request.app.state.feed
 
 
 def unit_of_work(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:

@@ -1,20 +1,29 @@
 """The sync endpoints (protocol in hms_core.sync.protocol)."""
 
+import time
 from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from hms_core.rbac import Perm
 from hms_core.schemas.errors import ErrorResponse
 from hms_core.services.audit import record_audit
-from hms_core.sync.protocol import MAX_PULL_LIMIT, PullResponse, PushRequest, PushResponse
+from hms_core.sync.protocol import (
+    MAX_PULL_LIMIT,
+    MAX_PULL_WAIT_SECONDS,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 from hms_server import sync_service
-from hms_server.api.deps import Caller, UnitOfWork, get_db, require
+from hms_server.api.deps import Caller, UnitOfWork, get_db, get_feed, require
 from hms_server.api.errors import ApiError
 from hms_server.db import Database
+from hms_server.live import ChangeFeed
 
 router = APIRouter(prefix="/sync", tags=["sync"])
 Syncer = Annotated[Caller, Depends(require(Perm.SYNC))]
@@ -39,22 +48,40 @@ def push(
     response_model=PullResponse,
     responses={410: {"model": ErrorResponse, "description": "Too old: take a snapshot."}},
 )
-def pull(
+async def pull(
     caller: Syncer,
-    session: UnitOfWork,
+    db: Annotated[Database, Depends(get_db)],
+    feed: Annotated[ChangeFeed, Depends(get_feed)],
     client_id: ClientHeader,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 1000,
+    wait: Annotated[float, Query(ge=0, le=MAX_PULL_WAIT_SECONDS)] = 0,
 ) -> PullResponse:
-    """Changed rows in this client's scope after `after`, in commit order."""
-    try:
-        page = sync_service.pull(session, caller.actor, client_id, after, limit)
-    except sync_service.ChangesCompacted:
-        raise ApiError(
-            410, "snapshot_required", "This copy is too old to update; a fresh copy is needed."
-        ) from None
-    if page.changes:
-        record_audit(session, caller.actor, "sync.pull", detail={"rows": len(page.changes)})
+    """Changed rows in this client's scope after `after`, in commit order.
+
+    With `wait`, an empty page is held until a change commits or `wait` seconds pass.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        page = await run_in_threadpool(_pull_page, db, caller, client_id, after, limit)
+        left = deadline - time.monotonic()
+        if page.changes or left <= 0:
+            return page
+        await feed.wait_beyond(page.last_seq, left)
+
+
+def _pull_page(
+    db: Database, caller: Caller, client_id: str, after: int, limit: int
+) -> PullResponse:
+    with db.unit_of_work() as session:
+        try:
+            page = sync_service.pull(session, caller.actor, client_id, after, limit)
+        except sync_service.ChangesCompacted:
+            raise ApiError(
+                410, "snapshot_required", "This copy is too old to update; a fresh copy is needed."
+            ) from None
+        if page.changes:
+            record_audit(session, caller.actor, "sync.pull", detail={"rows": len(page.changes)})
     return page
 
 

@@ -7,7 +7,7 @@ import shiboken6
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
-from hms_desktop.app import AppController
+from hms_desktop.app import AppController, shutdown_context
 from hms_desktop.main_window import MainWindow
 from hms_desktop.widgets.login_dialog import LoginDialog
 
@@ -27,7 +27,7 @@ def close_controller(ctrl: AppController) -> None:
     ctrl.tasks.wait_for_done()
     QApplication.processEvents()
     if window is not None:
-        window.ctx.api.close()
+        shutdown_context(window.ctx)
     ctrl.deleteLater()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
@@ -54,7 +54,14 @@ def sign_in(
         dialog.sign_in_button.click()
     window = blocker.args[0]
     assert isinstance(window, MainWindow)
+    wait_synced(qtbot, window)
     return window
+
+
+def wait_synced(qtbot, window: MainWindow) -> None:  # noqa: ANN001
+    """Wait until the window's cache holds the server's data (first sync done)."""
+    store = window.ctx.sync.store
+    qtbot.waitUntil(lambda: store.get_state("last_seq") is not None, timeout=SIGN_IN_TIMEOUT_MS)
 
 
 def wait_idle(qtbot, ctrl: AppController) -> None:  # noqa: ANN001

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from hms_core.schemas.patients import PatientOut, Severity
-from hms_desktop.sync.api_client import ApiError
+from hms_core.services.errors import DomainError
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import (
     FormFooter,
@@ -242,7 +242,7 @@ class PatientView(QWidget):
         self.allergy_banner.hide()
         self._ctx.run(
             self,
-            lambda: self._ctx.api.get_patient(patient_id),
+            lambda: self._ctx.patients.get_patient(patient_id),
             self.show_patient,
             lambda exc: self.name_label.setText(describe_error(exc)),
         )
@@ -283,10 +283,10 @@ class PatientView(QWidget):
             return
         self.save_button.setEnabled(False)
         self._set_status("Saving…")
-        patient_id = self.patient.id
-        self._ctx.run(
+        original = self.patient
+        self._ctx.write(
             self,
-            lambda: self._ctx.api.update_patient(patient_id, changes),
+            lambda: self._ctx.patients.update_patient(original.id, changes, original),
             self._saved,
             self._save_failed,
         )
@@ -298,10 +298,10 @@ class PatientView(QWidget):
 
     def _save_failed(self, exc: BaseException) -> None:
         self.save_button.setEnabled(True)
-        if isinstance(exc, ApiError) and exc.code == "conflict":
+        if isinstance(exc, DomainError) and exc.code == "conflict":
             self.conflict.show_text(CONFLICT_TEXT)
             self._set_status("Not saved: someone else changed this record.", error=True)
-        elif isinstance(exc, ApiError) and exc.fields:
+        elif isinstance(exc, DomainError) and exc.fields:
             self.form.show_field_errors(exc.fields)
             self._set_status(f"Nothing was saved. {exc.message}", error=True)
         else:

@@ -2,7 +2,7 @@
 
 import uuid
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
@@ -13,7 +13,7 @@ from hms_core.schemas.patients import (
     PatientCreate,
     PatientOut,
 )
-from hms_desktop.sync.api_client import ApiError, duplicate_candidates
+from hms_core.services.errors import DomainError, DuplicateSuspected
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import FormFooter, scrolled_form, set_status, styled_label
 from hms_desktop.widgets.messages import describe_error
@@ -84,7 +84,7 @@ class RegistrationPage(QWidget):
         check = DuplicateCheck.model_validate(data.model_dump())
         self._ctx.run(
             self,
-            lambda: self._ctx.api.check_duplicates(check),
+            lambda: self._ctx.patients.check_duplicates(check),
             lambda found: self._after_check(data, found),
             self._failed,
         )
@@ -107,22 +107,22 @@ class RegistrationPage(QWidget):
 
     def _register(self, data: PatientCreate) -> None:
         self._busy("Registering the patient…")
-        self._ctx.run(
+        self._ctx.write(
             self,
-            lambda: self._ctx.api.register_patient(data),
+            lambda: self._ctx.patients.register_patient(data),
             self._saved,
             lambda exc: self._register_failed(data, exc),
         )
 
     def _open_existing(self, patient_id: uuid.UUID) -> None:
         self._busy("Opening the existing record…")
-        api = self._ctx.api
+        patients = self._ctx.patients
 
         def work() -> PatientOut:
-            api.confirm_duplicate_match(patient_id)
-            return api.get_patient(patient_id)
+            patients.confirm_duplicate_match(patient_id)
+            return patients.get_patient(patient_id)
 
-        self._ctx.run(self, work, self._chosen_existing, self._failed)
+        self._ctx.write(self, work, self._chosen_existing, self._failed)
 
     def _saved(self, patient: PatientOut) -> None:
         self._idle()
@@ -137,12 +137,12 @@ class RegistrationPage(QWidget):
         self.existing_chosen.emit(patient)
 
     def _register_failed(self, data: PatientCreate, exc: BaseException) -> None:
-        if isinstance(exc, ApiError) and exc.code == "duplicate_suspected":
-            candidates = duplicate_candidates(exc)
+        if isinstance(exc, DuplicateSuspected):
+            candidates = _candidates(exc)
             if candidates:
                 self._ask_about(data, candidates)
                 return
-        if isinstance(exc, ApiError) and exc.fields:
+        if isinstance(exc, DomainError) and exc.fields:
             self._idle()
             self.form.show_field_errors(exc.fields)
             self._set_status(f"Nothing was saved. {exc.message}", error=True)
@@ -173,3 +173,10 @@ def _reviewed(data: PatientCreate, candidate_ids: list[uuid.UUID]) -> PatientCre
     earlier = data.duplicate_review.candidate_ids if data.duplicate_review else []
     ids = list(dict.fromkeys([*earlier, *candidate_ids]))
     return data.model_copy(update={"duplicate_review": DuplicateReview(candidate_ids=ids)})
+
+
+def _candidates(exc: DuplicateSuspected) -> list[DuplicateCandidate]:
+    try:
+        return TypeAdapter(list[DuplicateCandidate]).validate_python(exc.detail["candidates"])
+    except (KeyError, ValidationError):
+        return []

@@ -101,7 +101,7 @@ class PatientSearchPanel(QWidget):
         set_status(self.status_label, "Searching…")
         self._ctx.run(
             self,
-            lambda: self._ctx.api.search_patients(query, limit=SEARCH_LIMIT),
+            lambda: self._ctx.patients.search_patients(query, limit=SEARCH_LIMIT),
             lambda found: self._show(generation, found, hint),
             lambda exc: self._failed(generation, exc),
         )

@@ -1,0 +1,101 @@
+"""Session hooks of the cache: remember the server's version of every row a local mutation
+touches (so it can be put back before newer server rows are applied), and turn the audit
+events the domain services write into access records for the server.
+"""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from hms_core.db import AuditEvent
+from hms_core.db.base import utcnow
+from hms_core.sync.rows import wire_value
+from hms_desktop.store.schema import CACHE_TABLES, pristine
+
+READS = "hms_reads"  # session.info: collect read events here (None: drop audit events)
+_CAPTURED = "hms_captured"
+ACCESS_ACTIONS = ("patient.read", "patient.search")
+REPLICATED = {name for name in CACHE_TABLES if name != "patient_name_token"}
+
+
+def install(factory: sessionmaker) -> None:
+    event.listen(factory, "before_flush", _before_flush)
+    event.listen(factory, "after_flush", _after_flush)
+
+
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    reads: list[dict[str, Any]] | None = session.info.get(READS)
+    for obj in list(session.new):
+        if isinstance(obj, AuditEvent):
+            session.expunge(obj)  # the server audits the mutation when it runs it
+            if reads is not None and obj.action in ACCESS_ACTIONS:
+                reads.append(_access_event(obj))
+    rows = [
+        {"table_name": t, "row_id": i, "data": _stored_row(session, t, i)}
+        for t, i in _untracked(session, [*session.dirty, *session.deleted])
+    ]
+    _remember(session, rows)
+
+
+def _after_flush(session: Session, _context: object) -> None:
+    rows = [
+        {"table_name": t, "row_id": i, "data": None} for t, i in _untracked(session, session.new)
+    ]
+    _remember(session, rows)
+
+
+def _untracked(session: Session, objects: list[Any] | Any) -> list[tuple[str, str]]:
+    seen: set[tuple[str, str]] = session.info.setdefault(_CAPTURED, set())
+    keys = []
+    for obj in objects:
+        table = getattr(obj, "__tablename__", None)
+        if table in REPLICATED and obj.id is not None:
+            key = (table, str(obj.id))
+            if key not in seen:
+                seen.add(key)
+                keys.append(key)
+    return keys
+
+
+def _stored_row(session: Session, table: str, row_id: str) -> dict[str, Any] | None:
+    """The row as the database holds it now (before this flush writes it)."""
+    columns = CACHE_TABLES[table]
+    row = (
+        session.connection()
+        .execute(select(columns).where(columns.c.id == uuid.UUID(row_id)))
+        .mappings()
+        .first()
+    )
+    return None if row is None else {k: wire_value(v) for k, v in row.items()}
+
+
+def _remember(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:  # OR IGNORE: an earlier capture is the server's version, keep it
+        session.connection().execute(insert(pristine).prefix_with("OR IGNORE"), rows)
+
+
+def _access_event(obj: AuditEvent) -> dict[str, Any]:
+    return {
+        "action": obj.action,
+        "at": wire_value(obj.at or utcnow()),
+        "patient_id": wire_value(obj.patient_id),
+        "detail": obj.detail or {},
+    }
+
+
+def captured(session: Session) -> set[tuple[str, str]]:
+    """A copy of the rows captured so far in this session."""
+    return set(session.info.get(_CAPTURED, set()))
+
+
+def restore_captured(session: Session, keys: set[tuple[str, str]]) -> None:
+    """Go back to an earlier set of captures (after a savepoint was rolled back)."""
+    session.info[_CAPTURED] = set(keys)
+
+
+def forget_captures(session: Session) -> None:
+    """Start capturing afresh (after the pristine table was emptied)."""
+    session.info.pop(_CAPTURED, None)

@@ -1,0 +1,1 @@
+"""The conflict inbox: versions sync could not reconcile, for a person to resolve."""

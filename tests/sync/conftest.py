@@ -1,0 +1,1 @@
+"""Sync tests: fixtures come from tests/conftest.py (real PostgreSQL, live server)."""
