@@ -39,8 +39,11 @@ T = TypeVar("T")
 CACHE_FILE = "cache.sqlite3"
 
 
-def open_engine(path: Path) -> Engine:
-    """A SQLite engine on `path` in WAL mode with synchronous=FULL."""
+def open_engine(path: Path, bulk: bool = False) -> Engine:
+    """A SQLite engine on `path` in WAL mode with synchronous=FULL.
+
+    `bulk`: for building a new file that is thrown away if anything fails (no journal).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 60}
@@ -49,8 +52,13 @@ def open_engine(path: Path) -> Engine:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        if bulk:
+            cursor.execute("PRAGMA journal_mode=OFF")
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB while loading
+        else:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=OFF")
         cursor.close()
 

@@ -1,5 +1,7 @@
 """The always-visible sync indicator: pending changes, last sync, conflicts, and "Sync now"."""
 
+from datetime import date
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
@@ -17,10 +19,14 @@ def pending_text(status: SyncStatus) -> str:
     return f"{status.pending} {noun} waiting to be sent"
 
 
-def last_sync_text(status: SyncStatus) -> str:
+def last_sync_text(status: SyncStatus, today: date | None = None) -> str:
+    """'Synced 14:02' today, else 'Synced 2026-11-21 14:02'."""
     if status.last_sync is None:
         return "Not synced yet"
-    return "Last sync " + local_time(status.last_sync)
+    moment = status.last_sync.astimezone()
+    if moment.date() == (today or date.today()):
+        return "Synced " + moment.strftime("%H:%M")
+    return "Synced " + local_time(status.last_sync)
 
 
 class SyncIndicator(QWidget):
@@ -73,3 +79,5 @@ class SyncIndicator(QWidget):
             f"{status.attention} change{'s' if status.attention != 1 else ''} refused by the server"
         )
         self.attention_label.setVisible(status.attention > 0)
+        for label in (self.pending_label, self.last_label, self.attention_label):
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(label.text()) + 4)

@@ -23,9 +23,8 @@ from hms_desktop.workspaces.conflicts.comparison import ComparisonModel, compari
 KIND_TEXT = {"duplicate": "Possible duplicate", "identity": "Changed on two computers"}
 
 COLUMNS: list[Column[ConflictView]] = [
+    Column("Patient", lambda c: patient_name(c.patient), tooltip=lambda c: c.patient.mrn),
     Column("Kind", lambda c: KIND_TEXT.get(c.kind, c.kind)),
-    Column("Patient", lambda c: patient_name(c.patient)),
-    Column("MRN", lambda c: c.patient.mrn),
     Column("Found", lambda c: local_time(c.created_at) if c.created_at else ""),
     Column("From", lambda c: c.source_username or "—"),
 ]
@@ -34,10 +33,11 @@ COLUMNS: list[Column[ConflictView]] = [
 def headline(conflict: ConflictView) -> str:
     """One sentence saying what happened, for the person deciding."""
     if conflict.kind == "duplicate" and conflict.other is not None:
+        first, later = conflict.other, conflict.patient
         return (
-            f"{patient_name(conflict.patient)} (MRN {conflict.patient.mrn}) was registered on "
-            f"another computer while MRN {conflict.other.mrn} was registered here or elsewhere. "
-            "They may be the same person."
+            f"Two registrations may be the same person: {patient_name(first)} (MRN "
+            f"{first.mrn}) and {patient_name(later)} (MRN {later.mrn}), registered on different "
+            "computers while one of them was offline."
         )
     return (
         f"The record of {patient_name(conflict.patient)} (MRN {conflict.patient.mrn}) was "
@@ -69,7 +69,9 @@ class ConflictInbox(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._list())
         splitter.addWidget(self._detail())
-        splitter.setSizes([430, 800])
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 800])
         layout.addWidget(splitter, 1)
         if ctx.sync is not None:
             ctx.sync.data_changed.connect(self.refresh)
@@ -78,6 +80,9 @@ class ConflictInbox(QWidget):
         self.model: RecordTableModel[ConflictView] = RecordTableModel(COLUMNS, self)
         self.table = make_table_view(self.model)
         self.table.selectionModel().selectionChanged.connect(self._selected)
+        for column, width in enumerate((170, 190, 130)):
+            self.table.horizontalHeader().resizeSection(column, width)
+        self.table.setMinimumWidth(340)
         return self.table
 
     def _detail(self) -> QWidget:
@@ -93,6 +98,7 @@ class ConflictInbox(QWidget):
         self.compare_view = make_table_view(self.comparison)
         header = self.compare_view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.status_label = styled_label("", "statusText")
         self.status_label.setWordWrap(True)
         for widget in (self.headline, self.reasons):
@@ -106,7 +112,7 @@ class ConflictInbox(QWidget):
         row = QHBoxLayout()
         self.keep_left = QPushButton()
         self.keep_right = QPushButton()
-        self.different = QPushButton("Different people — keep both")
+        self.different = QPushButton("Different people")
         self.undo_merge = QPushButton("Undo the last merge")
         self.keep_left.clicked.connect(lambda: self._decide("left"))
         self.keep_right.clicked.connect(lambda: self._decide("right"))
@@ -160,8 +166,8 @@ class ConflictInbox(QWidget):
         if conflict.kind == "duplicate" and conflict.other is not None:
             left, right = f"MRN {conflict.other.mrn}", f"MRN {conflict.patient.mrn}"
             self.comparison.show(rows, f"Registered first ({left})", f"Registered later ({right})")
-            self.keep_left.setText(f"Same person — keep {left}")
-            self.keep_right.setText(f"Same person — keep {right}")
+            self.keep_left.setText(f"Same person: keep {left}")
+            self.keep_right.setText(f"Same person: keep {right}")
             self.different.show()
         else:
             self.comparison.show(rows, "Server's version (kept now)", "Offline edit")
