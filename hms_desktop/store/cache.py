@@ -244,6 +244,25 @@ class LocalStore:
                 self._revert(session)
             self._rebase(session, reverted=rejected)
 
+    def rejections(self) -> list[dict[str, Any]]:
+        """Changes the server refused, newest first, until the user dismisses them."""
+        with self.engine.connect() as conn:
+            result = conn.execute(
+                select(attention)
+                .where(attention.c.dismissed_at.is_(None))
+                .order_by(attention.c.rejected_at.desc())
+            )
+            return [dict(r) for r in result.mappings()]
+
+    def dismiss(self, mutation_id: str) -> None:
+        """The user has seen a refused change and dealt with it."""
+        with self.writing() as session:
+            session.execute(
+                update(attention)
+                .where(attention.c.mutation_id == mutation_id)
+                .values(dismissed_at=utcnow())
+            )
+
     # --- applying the server's changes ------------------------------------------------------
 
     def apply_pull(

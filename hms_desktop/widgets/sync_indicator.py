@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from hms_desktop.sync.engine import SyncStatus
+from hms_desktop.widgets.attention_dialog import AttentionDialog
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import set_style_property, styled_label
 from hms_desktop.widgets.messages import local_time
@@ -45,7 +46,10 @@ class SyncIndicator(QWidget):
         self.conflicts_button = QPushButton("")
         self.conflicts_button.setProperty("role", "statusAlert")
         self.conflicts_button.clicked.connect(self.conflicts_requested)
-        self.attention_label = styled_label("", "syncAlert")
+        self.attention_label = QPushButton("")
+        self.attention_label.setProperty("role", "statusAlert")
+        self.attention_label.clicked.connect(self.show_attention)
+        self.attention_dialog: AttentionDialog | None = None
         self.sync_button = QPushButton("Sync now")
         self.sync_button.setProperty("role", "statusButton")
         self.sync_button.clicked.connect(self.sync_now)
@@ -60,6 +64,13 @@ class SyncIndicator(QWidget):
         if ctx.sync is not None:
             ctx.sync.status_changed.connect(self.show_status)
             self.show_status(ctx.sync.status)
+
+    def show_attention(self) -> None:
+        """Open the list of changes the server refused."""
+        if self._ctx.sync is None:
+            return
+        self.attention_dialog = AttentionDialog(self._ctx.sync.store, self._ctx.tasks, self)
+        self.attention_dialog.open()
 
     def sync_now(self) -> None:
         if self._ctx.sync is not None:
@@ -79,5 +90,5 @@ class SyncIndicator(QWidget):
             f"{status.attention} change{'s' if status.attention != 1 else ''} refused by the server"
         )
         self.attention_label.setVisible(status.attention > 0)
-        for label in (self.pending_label, self.last_label, self.attention_label):
+        for label in (self.pending_label, self.last_label):
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(label.text()) + 4)

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 import pytest
 from PySide6.QtWidgets import QApplication
+from sqlalchemy import update
 
+from hms_core.db import User
 from hms_core.rules.mrn import is_valid_mrn
 from hms_server.app import create_app
 from tests.conftest import TEST_USERS, start_server
@@ -182,3 +184,41 @@ def test_conflict_inbox_compares_two_registrations_and_merges(
         lambda: len(server_search(live_server, "bello")) == 2, timeout=SIGN_IN_TIMEOUT_MS
     )
     assert other.id != kept.id
+
+
+def test_a_change_the_server_refuses_is_listed_until_dismissed(
+    qtbot, controller, live_server, server
+):
+    patient = register_via_api(
+        live_server, given_name="Ife", family_name="Adeyemi", birth_date="1999-09-09"
+    )
+    window = sign_in(qtbot, controller, server.url, server.users["nurse"])
+    go_offline(qtbot, window, server)
+    view = window.workspaces["patients"].view
+    window.workspaces["patients"].open_patient(patient["id"])
+    qtbot.waitUntil(lambda: view.patient is not None, timeout=SIGN_IN_TIMEOUT_MS)
+    view.edit_button.click()
+    fill_form(view.form, city="Ibadan")
+    with qtbot.waitSignal(view.patient_changed, timeout=SIGN_IN_TIMEOUT_MS):
+        view.save_button.click()
+    with live_server.db.unit_of_work() as session:  # meanwhile the nurse's role is withdrawn
+        session.execute(
+            update(User).where(User.username == server.users["nurse"][0]).values(role="billing")
+        )
+    server.start()
+    indicator = window.sync_indicator
+    indicator.sync_button.click()
+    qtbot.waitUntil(
+        lambda: indicator.attention_label.isVisibleTo(window), timeout=SIGN_IN_TIMEOUT_MS
+    )
+    assert indicator.attention_label.text() == "1 change refused by the server"
+    qtbot.waitUntil(lambda: window.ctx.patients.get_patient(patient["id"]).city is None)
+    indicator.attention_label.click()
+    dialog = indicator.attention_dialog
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=SIGN_IN_TIMEOUT_MS)
+    row = dialog.model.record(0)
+    assert dialog.model.data(dialog.model.index(0, 1)) == "Change of city"
+    assert "may not" in row["message"]
+    dialog.view.selectRow(0)
+    dialog.dismiss_button.click()
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 0, timeout=SIGN_IN_TIMEOUT_MS)
