@@ -2,10 +2,11 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         ctx.session_expired.connect(self._on_session_expired)
         if ctx.sync is not None:
             ctx.sync.status_changed.connect(self._on_sync_status)
+        self._end_offline_session_in_time()
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -219,6 +221,16 @@ class MainWindow(QMainWindow):
             ),
             owner=self,
         )
+
+    def _end_offline_session_in_time(self) -> None:
+        """An offline sign-in expires like any session (a server session expires by itself)."""
+        session = self.ctx.session
+        if session.offline and session.expires_at is not None:
+            left = (session.expires_at - datetime.now(UTC)).total_seconds()
+            QTimer.singleShot(
+                max(0, int(left * 1000)),
+                lambda: self._on_session_expired("Your session has ended. Please sign in again."),
+            )
 
     def _on_sync_status(self, status: Any) -> None:
         if status.needs_sign_in and not self.ctx.session.offline:

@@ -80,8 +80,12 @@ class LocalStore:
         cache_metadata.create_all(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         tracking.install(self.sessions)
-        if self.get_state("cache_schema") is None:
-            self.set_state("cache_schema", CACHE_SCHEMA_VERSION)
+        if self.get_state("cache_schema") != CACHE_SCHEMA_VERSION:
+            # A new file, or one an older program wrote: its rows are taken again from a
+            # snapshot (the outbox and the MRN blocks are kept, see snapshot.py).
+            with self.writing() as session:
+                session.execute(delete(sync_state).where(sync_state.c.key == "last_seq"))
+                self.set_state("cache_schema", CACHE_SCHEMA_VERSION, session)
 
     def close(self) -> None:
         with self.lock:

@@ -50,6 +50,14 @@ class SyncIndicator(QWidget):
         self.attention_label.setProperty("role", "statusAlert")
         self.attention_label.clicked.connect(self.show_attention)
         self.attention_dialog: AttentionDialog | None = None
+        self.upgrade_label = styled_label(
+            "A newer version of this program is available", "syncAlert"
+        )
+        self.upgrade_label.setToolTip(
+            "The server runs a newer version. Your changes are still accepted; ask IT to "
+            "update this computer."
+        )
+        self.upgrade_label.hide()
         self.sync_button = QPushButton("Sync now")
         self.sync_button.setProperty("role", "statusButton")
         self.sync_button.clicked.connect(self.sync_now)
@@ -58,6 +66,7 @@ class SyncIndicator(QWidget):
             self.last_label,
             self.conflicts_button,
             self.attention_label,
+            self.upgrade_label,
             self.sync_button,
         ):
             row.addWidget(widget)
@@ -90,5 +99,6 @@ class SyncIndicator(QWidget):
             f"{status.attention} change{'s' if status.attention != 1 else ''} refused by the server"
         )
         self.attention_label.setVisible(status.attention > 0)
+        self.upgrade_label.setVisible(status.upgrade_required)
         for label in (self.pending_label, self.last_label):
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(label.text()) + 4)
