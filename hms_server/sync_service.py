@@ -2,6 +2,7 @@
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,8 +46,11 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
         with db.unit_of_work() as session:
             written = session
             _touch_client(session, actor, request.client_id, request.schema_version)
+            seen = _stored_outcomes(session, [m.mutation_id for m in request.mutations])
             for envelope in request.mutations:
-                results.append(_apply_once(session, actor, envelope))
+                outcome = seen.get(envelope.mutation_id) or _apply_once(session, actor, envelope)
+                seen[envelope.mutation_id] = outcome
+                results.append(outcome)
             if request.mutations:
                 client = session.get(SyncClient, request.client_id)
                 client.last_mutation_id = request.mutations[-1].mutation_id
@@ -91,10 +95,16 @@ def _touch_client(
     return client
 
 
+def _stored_outcomes(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, MutationOutcome]:
+    """The outcomes already stored for any of these mutation ids (one query per batch)."""
+    if not ids:
+        return {}
+    stored = session.execute(select(AppliedMutation).where(AppliedMutation.mutation_id.in_(ids)))
+    return {r.mutation_id: _outcome(r) for r in stored.scalars()}
+
+
 def _apply_once(session: Session, actor: Actor, envelope: MutationEnvelope) -> MutationOutcome:
-    stored = session.get(AppliedMutation, envelope.mutation_id)
-    if stored is not None:
-        return _outcome(stored)
+    """Run a mutation the server has not seen and store its outcome."""
     status, result, error = _run(session, actor, envelope)
     record = AppliedMutation(
         mutation_id=envelope.mutation_id,
