@@ -52,12 +52,14 @@ class SyncEngine:
         self.upgrade_required = False
         # (username, password) of an offline sign-in, kept in memory to sign in for real later
         self.credentials: tuple[str, str] | None = None
+        self._signing_in = threading.Lock()
 
     def ensure_token(self) -> None:
         """After an offline sign-in, sign in with the server as soon as it answers."""
-        if self.api.token is None and self.credentials is not None:
-            self.api.login(*self.credentials)
-            self.credentials = None
+        with self._signing_in:
+            if self.api.token is None and self.credentials is not None:
+                self.api.login(*self.credentials)
+                self.credentials = None
 
     def sync_once(self) -> None:
         """A full round: bootstrap if needed, top up MRNs, push everything, pull everything."""
