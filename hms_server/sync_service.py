@@ -47,10 +47,13 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
             written = session
             _touch_client(session, actor, request.client_id, request.schema_version)
             seen = _stored_outcomes(session, [m.mutation_id for m in request.mutations])
+            replayed = any(o.status == "applied" for o in seen.values())
             for envelope in request.mutations:
                 outcome = seen.get(envelope.mutation_id) or _apply_once(session, actor, envelope)
                 seen[envelope.mutation_id] = outcome
                 results.append(outcome)
+            # Replayed answers: their effects committed earlier, at or below the newest seq.
+            visible_by = _newest_seq(session) if replayed else None
             if request.mutations:
                 client = session.get(SyncClient, request.client_id)
                 client.last_mutation_id = request.mutations[-1].mutation_id
@@ -70,14 +73,20 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
         results=results,
         upgrade_required=request.schema_version < SCHEMA_VERSION,
         server_schema_version=SCHEMA_VERSION,
-        seq=written.info.get(LAST_SEQ),
+        seq=written.info.get(LAST_SEQ) or visible_by,
     )
 
 
 def _is_transient(exc: DBAPIError) -> bool:
     """Connection losses, serialization failures and deadlocks are worth retrying."""
     code = getattr(exc.orig, "sqlstate", None) or ""
+    if isinstance(exc, OperationalError) and not code:
+        return True  # the database could not be reached at all
     return exc.connection_invalidated or code.startswith(("08", "40", "57P"))
+
+
+def _newest_seq(session: Session) -> int:
+    return session.execute(select(func.coalesce(func.max(ChangeLog.seq), 0))).scalar_one()
 
 
 def _touch_client(

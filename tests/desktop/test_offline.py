@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from hms_core.db import User
 from hms_core.rules.mrn import is_valid_mrn
+from hms_core.schemas.patients import PatientUpdate
 from hms_server.app import create_app
 from tests.conftest import TEST_USERS, start_server
 from tests.desktop.helpers import (
@@ -222,3 +223,47 @@ def test_a_change_the_server_refuses_is_listed_until_dismissed(
     dialog.view.selectRow(0)
     dialog.dismiss_button.click()
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 0, timeout=SIGN_IN_TIMEOUT_MS)
+
+
+def test_identity_conflict_resolved_field_by_field(
+    qtbot, controller, live_server, server, tmp_path
+):
+    first, second = make_pc(live_server, tmp_path / "a"), make_pc(live_server, tmp_path / "b")
+    first.engine.sync_once()
+    patient = first.patients.register_patient(new_patient("Jonas", "Berg", born="1961-02-02"))
+    first.engine.sync_once()
+    second.engine.sync_once()
+    original = second.patients.get_patient(patient.id)
+    first.patients.update_patient(
+        patient.id,
+        PatientUpdate(family_name="Bergman", birth_date="1961-02-03", expected_row_version=1),
+        original,
+    )
+    second.patients.update_patient(
+        patient.id,
+        PatientUpdate(family_name="Berg-Olsen", birth_date="1961-12-02", expected_row_version=1),
+        original,
+    )
+    for pc in (first, second):
+        pc.engine.sync_once()
+        pc.close()
+
+    window = sign_in(qtbot, controller, server.url, server.users["reception"])
+    window.show_workspace("conflicts")
+    inbox = window.workspaces["conflicts"]
+    qtbot.waitUntil(lambda: inbox.current is not None, timeout=SIGN_IN_TIMEOUT_MS)
+    assert inbox.keep_left.text() == "Keep the server's version"
+    assert inbox.per_field.isVisibleTo(window)
+    inbox.per_field.click()
+    dialog = inbox.field_dialog
+    dialog.combos["family_name"].setCurrentIndex(1)  # the offline edit's name
+    dialog.combos["birth_date"].setCurrentIndex(0)  # the server's date
+    with qtbot.waitSignal(inbox.resolved, timeout=SIGN_IN_TIMEOUT_MS):
+        dialog.apply_button.click()
+
+    def on_server() -> tuple[str, str]:
+        with live_server.client("reception") as http:
+            row = http.get(f"/api/patients/{patient.id}").json()
+        return row["family_name"], row["birth_date"]
+
+    qtbot.waitUntil(lambda: on_server() == ("Berg-Olsen", "1961-02-03"), timeout=SIGN_IN_TIMEOUT_MS)

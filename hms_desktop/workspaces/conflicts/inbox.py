@@ -19,6 +19,7 @@ from hms_desktop.widgets.forms import set_status, styled_label
 from hms_desktop.widgets.messages import describe_error, local_time, patient_name
 from hms_desktop.widgets.tables import Column, RecordTableModel, make_table_view
 from hms_desktop.workspaces.conflicts.comparison import ComparisonModel, comparison_rows
+from hms_desktop.workspaces.conflicts.field_choice import FieldChoiceDialog
 
 KIND_TEXT = {"duplicate": "Possible duplicate", "identity": "Changed on two computers"}
 
@@ -113,13 +114,16 @@ class ConflictInbox(QWidget):
         self.keep_left = QPushButton()
         self.keep_right = QPushButton()
         self.different = QPushButton("Different people")
+        self.per_field = QPushButton("Choose field by field…")
+        self.per_field.clicked.connect(self._choose_fields)
+        self.field_dialog: FieldChoiceDialog | None = None
         self.undo_merge = QPushButton("Undo the last merge")
         self.keep_left.clicked.connect(lambda: self._decide("left"))
         self.keep_right.clicked.connect(lambda: self._decide("right"))
         self.different.clicked.connect(lambda: self._decide("different"))
         self.undo_merge.clicked.connect(self._undo)
         self.undo_merge.hide()
-        for button in (self.keep_left, self.keep_right, self.different):
+        for button in (self.keep_left, self.keep_right, self.different, self.per_field):
             button.setEnabled(False)
             row.addWidget(button)
         row.addStretch(1)
@@ -153,7 +157,7 @@ class ConflictInbox(QWidget):
     def _present(self, conflict: ConflictView | None) -> None:
         self.current = conflict
         enabled = conflict is not None
-        for button in (self.keep_left, self.keep_right, self.different):
+        for button in (self.keep_left, self.keep_right, self.different, self.per_field):
             button.setEnabled(enabled)
         if conflict is None:
             self.headline.setText("Nothing to resolve.")
@@ -169,15 +173,24 @@ class ConflictInbox(QWidget):
             self.keep_left.setText(f"Same person: keep {left}")
             self.keep_right.setText(f"Same person: keep {right}")
             self.different.show()
+            self.per_field.hide()
         else:
             self.comparison.show(rows, "Server's version (kept now)", "Offline edit")
             self.keep_left.setText("Keep the server's version")
             self.keep_right.setText("Use the offline edit")
             self.different.hide()
+            self.per_field.setVisible(len(conflict.fields) > 1)
 
     # --- deciding ---------------------------------------------------------------------------
 
-    def _decide(self, choice: str) -> None:
+    def _choose_fields(self) -> None:
+        if self.current is None:
+            return
+        self.field_dialog = FieldChoiceDialog(self.current.fields, self)
+        self.field_dialog.chosen.connect(lambda values: self._decide("fields", values))
+        self.field_dialog.open()
+
+    def _decide(self, choice: str, values: dict | None = None) -> None:
         conflict = self.current
         if conflict is None or self._ctx.patients is None:
             return
@@ -187,6 +200,8 @@ class ConflictInbox(QWidget):
             resolution = "different" if choice == "different" else "merge"
             if resolution == "merge":
                 survivor = conflict.other.id if choice == "left" else conflict.patient.id
+        elif choice == "fields":
+            resolution = "merge"
         else:
             resolution = "keep_theirs" if choice == "left" else "keep_ours"
         merged = None
@@ -194,7 +209,7 @@ class ConflictInbox(QWidget):
             merged = conflict.patient.id if survivor == conflict.other.id else conflict.other.id
 
         def work() -> None:
-            patients.resolve_conflict(conflict.id, resolution, survivor_id=survivor)
+            patients.resolve_conflict(conflict.id, resolution, survivor_id=survivor, values=values)
 
         set_status(self.status_label, "Saving your decision…")
         self._ctx.write(self, work, lambda _r: self._done(resolution, merged), self._failed)
@@ -203,7 +218,9 @@ class ConflictInbox(QWidget):
         self.last_merged = merged
         self.undo_merge.setVisible(merged is not None)
         text = {
-            "merge": "Merged: the other record now points to the one you kept.",
+            "merge": "Merged: the record now holds the values you chose."
+            if merged is None
+            else "Merged: the other record now points to the one you kept.",
             "different": "Recorded: these are two different people.",
             "keep_theirs": "Kept the server's version.",
             "keep_ours": "The offline edit was applied.",
