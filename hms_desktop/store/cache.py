@@ -303,13 +303,7 @@ class LocalStore:
         saved = conn.execute(select(pristine)).all()
         if not saved:
             return
-        rows.apply_rows(
-            conn,
-            (
-                (r.table_name, r.row_id, "upsert" if r.data is not None else "delete", r.data)
-                for r in saved
-            ),
-        )
+        rows.restore_rows(conn, [(r.table_name, r.row_id, r.data) for r in saved])
         conn.execute(delete(pristine))
         tracking.forget_captures(session)
         session.expire_all()

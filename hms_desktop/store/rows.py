@@ -55,6 +55,27 @@ def _write_table(
     insert_rows(conn, table, upserts)
 
 
+def restore_rows(conn: Connection, saved: list[tuple[str, str, dict[str, Any] | None]]) -> None:
+    """Put rows back as they were stored: (table, id, {"stored": row} or None = remove)."""
+    by_table: dict[str, tuple[list[dict[str, Any]], list[uuid.UUID]]] = {}
+    for table, row_id, data in saved:
+        stored, removals = by_table.setdefault(table, ([], []))
+        removals.append(uuid.UUID(row_id))
+        if data is not None:
+            stored.append(data["stored"])
+    for table, (stored, removals) in by_table.items():
+        _write_table(conn, table, [], removals)
+        if stored:
+            names = list(stored[0])
+            marks = ", ".join("?" * len(names))
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})",  # noqa: S608
+                [tuple(row[n] for n in names) for row in stored],
+            )
+            if table == "patient":
+                _insert_tokens(conn, stored)
+
+
 def insert_rows(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
     """Insert JSON rows of `table` (and, for patients, their name-index rows)."""
     if not rows:

@@ -6,7 +6,7 @@ events the domain services write into access records for the server.
 import uuid
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,7 @@ from hms_core.db.base import utcnow
 from hms_core.sync.rows import wire_value
 from hms_desktop.store.schema import CACHE_TABLES, pristine
 
+STORED = "stored"  # pristine data holding a row as SQLite stores it (not wire JSON)
 READS = "hms_reads"  # session.info: collect read events here (None: drop audit events)
 _CAPTURED = "hms_captured"
 ACCESS_ACTIONS = ("patient.read", "patient.search")
@@ -61,15 +62,15 @@ def _untracked(session: Session, objects: list[Any] | Any) -> list[tuple[str, st
 
 
 def _stored_row(session: Session, table: str, row_id: str) -> dict[str, Any] | None:
-    """The row as the database holds it now (before this flush writes it)."""
-    columns = CACHE_TABLES[table]
-    row = (
-        session.connection()
-        .execute(select(columns).where(columns.c.id == uuid.UUID(row_id)))
-        .mappings()
-        .first()
+    """The row as the database holds it now (before this flush writes it), as stored."""
+    cursor = session.connection().exec_driver_sql(
+        f"SELECT * FROM {table} WHERE id = ?",  # noqa: S608 - one of our table names
+        (uuid.UUID(row_id).hex,),
     )
-    return None if row is None else {k: wire_value(v) for k, v in row.items()}
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return {STORED: dict(zip(row._fields, row, strict=True))}
 
 
 def _remember(session: Session, rows: list[dict[str, Any]]) -> None:
