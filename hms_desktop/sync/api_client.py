@@ -242,7 +242,7 @@ class ApiClient:
     # --- plumbing ---------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
-        headers = {"X-HMS-Client": self.client_id}
+        headers = {"X-HMS-Client": self.client_id, "X-HMS-Schema-Version": str(SCHEMA_VERSION)}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
