@@ -9,6 +9,8 @@ Every ORM write through `hms_server.db.Database` sessions is captured, whatever 
 At commit, `pg_notify` tells every server instance listening (hms_server.live) the new last seq.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, func, insert, select, text
@@ -57,11 +59,25 @@ def _flushed(session: Session):  # noqa: ANN202 - yields (object, op)
         yield obj, "delete"
 
 
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint whose rollback also forgets the changes noted inside it."""
+    noted = dict(session.info.get(_PENDING, {}))
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        session.info[_PENDING] = noted
+        raise
+
+
 def _op(table: str, obj: Base, op: str) -> str:
     return "evict" if op == "upsert" and not row_in_scope(table, obj) else op
 
 
 def _write(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint is released: the outermost commit writes the log, once
     session.flush()
     pending = session.info.pop(_PENDING, None)
     if not pending:

@@ -28,6 +28,7 @@ from hms_core.sync.protocol import (
 )
 from hms_core.sync.registry import MUTATIONS
 from hms_core.sync.scopes import ROW_FILTERS, replicated_tables, scopes_for
+from hms_server import changelog
 from hms_server.changelog import LAST_SEQ
 from hms_server.db import Database
 
@@ -154,7 +155,7 @@ def _run(
             ),
         )
     try:
-        with session.begin_nested():
+        with changelog.savepoint(session):
             return "applied", mutation.run(session, actor, args), None
     except DomainError as exc:
         return (

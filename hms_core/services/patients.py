@@ -184,7 +184,13 @@ def _same(a: Any, b: Any) -> bool:
 def _merge_allergies(
     patient: Patient, wanted: list[AllergyIn], base_ids: list[str]
 ) -> list[AllergyIn]:
-    """`wanted` plus allergies recorded elsewhere since the edit began (never dropped)."""
+    """`wanted` merged with allergy changes made elsewhere since the edit began.
+
+    An allergy recorded elsewhere is never dropped. One removed elsewhere stays removed
+    unless this edit changed it (then it is restored with this edit's values: safer).
+    """
+    voided = {a.id: a for a in patient.allergies if a.deleted_at is not None}
+    wanted = [a for a in wanted if not (a.id in voided and _same_allergy(voided[a.id], a))]
     known = {str(i) for i in base_ids} | {str(a.id) for a in wanted if a.id}
     added_elsewhere = [
         AllergyIn(id=a.id, substance=a.substance, reaction=a.reaction, severity=a.severity)
@@ -325,19 +331,35 @@ def _apply(patient: Patient, fields: dict[str, Any]) -> None:
     patient.sort_name = sort_name(patient.given_name, patient.family_name)
 
 
+def _same_allergy(recorded: PatientAllergy, item: AllergyIn) -> bool:
+    return (recorded.substance, recorded.reaction, recorded.severity) == (
+        item.substance,
+        item.reaction,
+        item.severity,
+    )
+
+
 def _replace_allergies(session: Session, patient: Patient, wanted: list[AllergyIn]) -> bool:
-    """Make the patient's live allergies equal `wanted`; removed ones are voided, not deleted."""
-    live = {a.id: a for a in patient.allergies if a.deleted_at is None}
+    """Make the patient's live allergies equal `wanted`; removed ones are voided, not deleted.
+
+    Listing a voided allergy's id restores it.
+    """
+    every = {a.id: a for a in patient.allergies}
+    live = {i: a for i, a in every.items() if a.deleted_at is None}
     changed = False
     kept: set[uuid.UUID] = set()
     for item in wanted:
-        current = live.get(item.id) if item.id else None
+        current = every.get(item.id) if item.id else None
         values = item.model_dump(exclude={"id"})
         if current is None:
             patient.allergies.append(PatientAllergy(id=item.id or new_id(), **values))
             changed = True
             continue
         kept.add(current.id)
+        if current.deleted_at is not None:
+            current.deleted_at = None
+            current.bump_version()
+            changed = True
         if any(getattr(current, k) != v for k, v in values.items()):
             for key, value in values.items():
                 setattr(current, key, value)

@@ -11,6 +11,7 @@ from hms_core.rules.mrn import is_valid_mrn, make_mrn
 from hms_core.schemas.patients import PatientCreate, PatientUpdate
 from hms_core.services import Actor
 from hms_core.services.patients import register_patient, update_patient
+from hms_server import changelog
 
 CLIENT = "ward-pc-1"
 
@@ -228,3 +229,35 @@ def test_pull_requires_a_client_id_and_permission(live_server):
         client.headers.pop("X-HMS-Client")
         missing = client.get("/sync/pull")
     assert missing.status_code == 422
+
+
+def test_a_rolled_back_savepoint_publishes_nothing(live_server):
+    """A rejected mutation's flushed changes never reach the change log (nor any client)."""
+    actor = Actor(None, "t", "admin", "test")
+    db = live_server.db
+    with db.unit_of_work() as session:
+        patient = register_patient(
+            session,
+            actor,
+            PatientCreate(
+                given_name="Kept", family_name="Clean", birth_date="1950-05-05", sex="male"
+            ),
+        )
+    with db.unit_of_work() as session:
+        try:
+            with changelog.savepoint(session):
+                update_patient(session, actor, patient.id, PatientUpdate(city="Never"))
+                session.flush()
+                raise RuntimeError("rejected after the flush")
+        except RuntimeError:
+            pass
+        update_patient(session, actor, patient.id, PatientUpdate(phone="0700 123 456"))
+    with db.unit_of_work() as session:
+        rows = (
+            session.execute(
+                select(ChangeLog.data).where(ChangeLog.row_id == patient.id).order_by(ChangeLog.seq)
+            )
+            .scalars()
+            .all()
+        )
+    assert [(r["city"], r["phone"]) for r in rows] == [(None, None), (None, "0700 123 456")]
