@@ -12,6 +12,7 @@ from pathlib import Path
 from hms_server.settings import Settings
 
 log = logging.getLogger("hms_server")
+GRACEFUL_SECONDS = 3  # long-polling clients are not waited for longer when stopping
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -43,7 +44,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     app = create_app(settings, _open_database(settings))
     log.info("hms server listening on http://%s:%s", args.host, args.port)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    )
     return 0
 
 
@@ -111,7 +119,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(seed_demo(db, patients=args.patients))
     port = _free_port(args.port)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings, db),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

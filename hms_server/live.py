@@ -36,21 +36,22 @@ class ChangeFeed:
         self._last_wait = 0.0
         self._newest = 0  # the newest seq a notification announced
 
-    async def wait_beyond(self, seq: int, timeout: float) -> None:
-        """Return when a newer change commits, or after `timeout` seconds."""
+    async def wait_beyond(self, seq: int, timeout: float) -> bool:
+        """Wait until a change after `seq` commits (True) or `timeout` seconds pass (False)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         entry = (loop, future, seq)
         with self._lock:
             if self._newest > seq and self._listening():
-                return
+                return True
             self._waiters.append(entry)
             self._last_wait = time.monotonic()
             self._ensure_listener()
         try:
             await asyncio.wait_for(future, timeout)
+            return True
         except TimeoutError:
-            pass
+            return False
         finally:
             with self._lock:
                 if entry in self._waiters:

@@ -110,7 +110,8 @@ class LiveServer:
 
 
 def start_server(app, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:  # noqa: ANN001
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:

@@ -4,7 +4,7 @@ import time
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -49,6 +49,7 @@ def push(
     responses={410: {"model": ErrorResponse, "description": "Too old: take a snapshot."}},
 )
 async def pull(
+    request: Request,
     caller: Syncer,
     db: Annotated[Database, Depends(get_db)],
     feed: Annotated[ChangeFeed, Depends(get_feed)],
@@ -64,10 +65,19 @@ async def pull(
     deadline = time.monotonic() + wait
     while True:
         page = await run_in_threadpool(_pull_page, db, caller, client_id, after, limit)
-        left = deadline - time.monotonic()
-        if page.changes or left <= 0:
+        if page.changes or not await _until_change(request, feed, page.last_seq, deadline):
             return page
-        await feed.wait_beyond(page.last_seq, left)
+
+
+async def _until_change(request: Request, feed: ChangeFeed, seq: int, deadline: float) -> bool:
+    """Wait for a change after `seq`: True when one committed, False at the deadline or when
+    the client went away (checked every second, so stopping the server is not held up)."""
+    while (left := deadline - time.monotonic()) > 0:
+        if await request.is_disconnected():
+            return False
+        if await feed.wait_beyond(seq, min(left, 1.0)):
+            return True
+    return False
 
 
 def _pull_page(

@@ -15,7 +15,7 @@ from tests.desktop.helpers import SIGN_IN_TIMEOUT_MS, close_controller, fill_log
 def test_good_password_opens_the_main_window_with_the_roles_rail(qtbot, controller, live_server):
     window = sign_in(qtbot, controller, live_server.url, live_server.users["reception"])
     assert window.isVisible()
-    assert window.rail_titles() == ["Reception"]
+    assert window.rail_titles() == ["Reception", "Conflicts"]
     assert controller.login_dialog is None
     assert window.windowTitle().startswith("hms — ")
     qtbot.waitUntil(lambda: window.server_status.online is True, timeout=SIGN_IN_TIMEOUT_MS)
@@ -24,9 +24,9 @@ def test_good_password_opens_the_main_window_with_the_roles_rail(qtbot, controll
 @pytest.mark.parametrize(
     ("role", "rail"),
     [
-        ("reception", ["Reception"]),
+        ("reception", ["Reception", "Conflicts"]),
         ("doctor", ["Patients"]),
-        ("admin", ["Reception", "Audit log"]),
+        ("admin", ["Reception", "Conflicts", "Audit log"]),
     ],
 )
 def test_each_role_sees_only_its_workspaces(qtbot, controller, live_server, role, rail):

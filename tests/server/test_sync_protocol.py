@@ -1,6 +1,7 @@
 """The sync endpoints: exactly-once push, stored rejections, commit-ordered pull, snapshots."""
 
 import json
+import threading
 import uuid
 
 from sqlalchemy import func, select
@@ -261,3 +262,25 @@ def test_a_rolled_back_savepoint_publishes_nothing(live_server):
             .all()
         )
     assert [(r["city"], r["phone"]) for r in rows] == [(None, None), (None, "0700 123 456")]
+
+
+def test_a_long_poll_wakes_when_another_client_commits(live_server):
+    with live_server.client("reception") as client:
+        client.headers["X-HMS-Client"] = CLIENT
+        _, last = pull_all(client)
+        answer: dict = {}
+
+        def long_poll() -> None:
+            answer.update(
+                client.get("/sync/pull", params={"after": last, "wait": 25}, timeout=60).json()
+            )
+
+        waiter = threading.Thread(target=long_poll)
+        waiter.start()
+        with live_server.client("nurse") as other:
+            empty = other.get("/sync/pull", params={"after": last}, headers={"X-HMS-Client": "x"})
+            assert empty.json()["changes"] == []
+        push(client, envelope("register_patient", register_args("Woken", "Poller")))
+        waiter.join(timeout=60)
+    names = [c["data"]["given_name"] for c in answer["changes"] if c["table"] == "patient"]
+    assert names == ["Woken"]  # answered with the change, not empty at the end of the wait
