@@ -133,6 +133,8 @@ class Results:
     propagation: Latency | None = None
     sqlite_insert: Latency | None = None
     saves: list[tuple[str, Latency]] = field(default_factory=list)
+    search: Latency | None = None
+    search_baseline: Latency | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -318,6 +320,32 @@ def measure_propagation(a: Pc, b: Pc, patient_id: uuid.UUID, rounds: int) -> Lat
 # 5. Local saves.
 
 
+def measure_cache_search(pc: Pc, count: int, rng: random.Random) -> tuple[Latency, Latency]:
+    """Type-ahead search in the cache ('fam giv' fragments, any order) against a bare indexed
+    SQLite lookup of one patient by MRN on the same file."""
+    people = pc.store.read(
+        lambda s: s.execute(select(Patient.given_name, Patient.family_name, Patient.mrn)).all()
+    )
+    sample = [people[rng.randrange(len(people))] for _ in range(count)]
+    queries = [
+        f"{f[:4]} {g[:3]}" if i % 2 else f"{g[:3]} {f[:5]}" for i, (g, f, _) in enumerate(sample)
+    ]
+    for query in queries[:10]:
+        pc.patients.search_patients(query)
+    found = [timed_ms(lambda q=q: pc.patients.search_patients(q)) for q in queries]
+    conn = sqlite3.connect(pc.store.path)
+    try:
+        bare = [
+            timed_ms(
+                lambda m=m: conn.execute("SELECT * FROM patient WHERE mrn = ?", (m,)).fetchall()
+            )
+            for _, _, m in sample
+        ]
+    finally:
+        conn.close()
+    return Latency.of(found), Latency.of(bare)
+
+
 def measure_sqlite_insert(root: Path, count: int) -> Latency:
     """INSERT + COMMIT on a bare SQLite file, WAL, synchronous=FULL, same disk as the caches."""
     path = root / "clients" / "bare.sqlite3"
@@ -387,6 +415,8 @@ def run(args: argparse.Namespace, root: Path) -> Results:
         b = pc("pc-b")
         results.first_sync = measure_first_sync(b, args.patients)
         print(f"first sync done: {results.first_sync.seconds:.2f} s")
+        results.search, results.search_baseline = measure_cache_search(b, 200, rng)
+        print("search in the cache done")
 
         # 1. push
         a = pc("pc-a")
@@ -449,6 +479,15 @@ def print_report(args: argparse.Namespace, r: Results) -> None:
     print("-" * len(header))
     rows = [("change visible on PC B", r.propagation, "GET /health round trip", r.health)]
     rows += [(label, lat, "SQLite INSERT+COMMIT", r.sqlite_insert) for label, lat in r.saves]
+    if r.search and r.search_baseline:
+        rows.append(
+            (
+                f"search in cache ({r.first_sync.count:,} pts)",
+                r.search,
+                "SQLite MRN lookup",
+                r.search_baseline,
+            )
+        )
     for label, lat, base_label, base in rows:
         print(
             f"{label:<30} {lat.p50:8.2f} {lat.p95:8.2f}  {base_label:<24} {base.p50:7.2f}"
