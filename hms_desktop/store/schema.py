@@ -54,8 +54,10 @@ def _copy(table: Table, metadata: MetaData) -> Table:
     ]
     copy = Table(table.name, metadata, *columns)
     for index in table.indexes:
-        if not index.unique:
-            Index(index.name, *[copy.c[c.name] for c in index.columns])
+        Index(index.name, *[copy.c[c.name] for c in index.columns])  # never unique here
+    for column in table.columns:
+        if column.unique:  # looked up by value (an MRN, a code): indexed, not enforced
+            Index(f"ix_{table.name}_{column.name}", copy.c[column.name])
     return copy
 
 

@@ -30,6 +30,7 @@ DEFAULT_SERVER_URL = "http://127.0.0.1:8080"
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 PUSH_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 SNAPSHOT_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
+SNAPSHOT_CHUNK = 1 << 20
 
 T = TypeVar("T")
 
@@ -213,8 +214,8 @@ class ApiClient:
         response = self._send("GET", "/sync/pull", params=params, timeout=timeout)
         return self._parse(response, PullResponse)
 
-    def snapshot(self) -> Iterator[str]:
-        """Every row in this user's scope, as JSON lines, streamed."""
+    def snapshot(self) -> Iterator[bytes]:
+        """Every row in this user's scope, as JSON lines (bytes), streamed."""
         url = self.base_url + "/sync/snapshot"
         try:
             with self._http.stream(
@@ -223,7 +224,7 @@ class ApiClient:
                 if response.is_error:
                     response.read()
                     raise _error_from(response, authenticated=bool(self.token))
-                yield from response.iter_lines()
+                yield from _lines(response.iter_bytes(SNAPSHOT_CHUNK))
         except httpx.TransportError as exc:
             raise ServerUnreachable(
                 f"The connection to {self._where()} broke while copying data. It will retry."
@@ -283,6 +284,17 @@ class ApiClient:
                 "The server's answer could not be understood. "
                 "Is this the right server address, and is this program up to date?",
             ) from exc
+
+
+def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Split a byte stream into lines (without the newline); the last may lack one."""
+    rest = b""
+    for chunk in chunks:
+        parts = (rest + chunk).split(b"\n")
+        rest = parts.pop()
+        yield from parts
+    if rest:
+        yield rest
 
 
 def _error_from(response: httpx.Response, *, authenticated: bool) -> ApiError:
