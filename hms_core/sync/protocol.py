@@ -67,7 +67,8 @@ GET /sync/snapshot  (application/x-ndjson)
     {"kind": "snapshot", "seq": S, "tables": [...]}
     {"kind": "row", "table": "patient", "data": {...}}          (one line per row)
     {"kind": "end", "rows": N}
-- Every row in scope as of one consistent moment (REPEATABLE READ). A stream without its
+- Every row in scope as of one consistent moment (REPEATABLE READ); a column that is null
+  is left out of `data`. A stream without its
   `end` line was cut off: discard it. Load it into a new copy, keep the outbox, then pull
   after S and run the pending mutations again on top.
 

@@ -18,10 +18,16 @@ from hms_core.schemas.patients import (
 )
 from hms_core.services import conflicts as conflict_svc
 from hms_core.services import patients as svc
-from hms_core.services.errors import DuplicateSuspected, NotFound
+from hms_core.services.errors import DomainError, DuplicateSuspected, NotFound
 from hms_core.sync.rows import wire_value
 from hms_desktop.store.cache import LocalStore
 from hms_desktop.store.mrns import take_mrn
+
+
+class CacheNotReady(DomainError):
+    """The first copy from the server has not arrived yet."""
+
+    code = "not_ready"
 
 
 @dataclass(frozen=True)
@@ -46,10 +52,20 @@ class LocalPatients:
 
     def search_patients(self, q: str, limit: int = 25) -> list[PatientSummary]:
         """Patients matching an MRN, a phone number or name fragments in any order (audited)."""
+        self._require_copy()
         return self.store.read(lambda s: svc.search_patients(s, self.store.actor, q, limit))
+
+    def _require_copy(self) -> None:
+        """Refuse to answer "no such patient" before this PC holds the patient list at all."""
+        if self.store.get_state("last_seq") is None:
+            raise CacheNotReady(
+                "This computer is still copying the patient list from the server. "
+                "Search again in a few seconds."
+            )
 
     def check_duplicates(self, check: DuplicateCheck) -> list[DuplicateCandidate]:
         """Patients in the cache who may be the person about to be registered."""
+        self._require_copy()
         return self.store.read(lambda s: svc.find_duplicates(s, check))
 
     def get_patient(self, patient_id: uuid.UUID) -> PatientOut:

@@ -7,9 +7,11 @@
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from queue import Full, Queue
+from typing import Any, TypeVar
 
 from hms_core.db.base import utcnow
 from hms_desktop.store import mrns
@@ -18,11 +20,49 @@ from hms_desktop.store.snapshot import SnapshotBroken, rebuild_from_snapshot
 from hms_desktop.sync.api_client import ApiClient, ApiError, ServerUnreachable, SessionExpired
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 PUSH_BATCH = 500
 PULL_LIMIT = 5000
 LONG_POLL_SECONDS = 20.0
 PUSH_INTERVAL_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 30.0
+
+
+def read_ahead(items: Iterable[T], depth: int = 20_000) -> Iterator[T]:
+    """Iterate `items` on another thread, so downloading overlaps with loading."""
+    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
+    stopped = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stopped.is_set():
+            try:
+                queue.put(entry, timeout=0.5)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return  # the consumer gave up
+            put((False, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put((False, exc))
+
+    threading.Thread(target=produce, name="hms-read-ahead", daemon=True).start()
+    try:
+        while True:
+            more, item = queue.get()
+            if more:
+                yield item
+            elif item is None:
+                return
+            else:
+                raise item
+    finally:
+        stopped.set()
 
 
 class ServerBusy(Exception):
@@ -79,7 +119,7 @@ class SyncEngine:
     def rebuild(self) -> None:
         """Replace the cache with a fresh snapshot, keeping the outbox."""
         try:
-            rebuild_from_snapshot(self.store, self.api.snapshot())
+            rebuild_from_snapshot(self.store, read_ahead(self.api.snapshot()))
         except SnapshotBroken as exc:
             raise ServerUnreachable(str(exc)) from exc
         self._synced()

@@ -174,10 +174,8 @@ def fresh_server(pg_admin_uri: str, template_database: str, root: Path) -> Itera
 
 # --- 1. weeks offline ------------------------------------------------------------------------
 
-# The full 10,000 takes about three minutes here (local saves ~6.5 ms each, the server applies
-# a pushed mutation in ~9 ms): HMS_OFFLINE_MUTATIONS=10000 runs it; the default keeps the file
-# within its time budget.
-OFFLINE_MUTATIONS = int(os.environ.get("HMS_OFFLINE_MUTATIONS", "2000"))
+# The 10,000 (a few minutes here); HMS_OFFLINE_MUTATIONS changes it for a quick run.
+OFFLINE_MUTATIONS = int(os.environ.get("HMS_OFFLINE_MUTATIONS", "10000"))
 OFFLINE_REGISTRATIONS = max(1, min(300, OFFLINE_MUTATIONS // 10))
 
 

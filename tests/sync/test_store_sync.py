@@ -1,10 +1,12 @@
 """A desktop cache against a live server: offline writes, push, pull, rebase, snapshot."""
 
+import pytest
 from sqlalchemy import select
 
 from hms_core.db import AppliedMutation, Patient, User
 from hms_core.rules.mrn import is_valid_mrn
 from hms_core.schemas.patients import PatientUpdate
+from hms_desktop.store.patients import CacheNotReady
 from tests.sync.helpers import make_pc, new_patient
 
 
@@ -81,4 +83,15 @@ def test_snapshot_rebuild_keeps_the_outbox(live_server, tmp_path):
     assert pc.store.counts()["pending"] == 1
     pc.engine.sync_once()
     assert str(queued.id) in server_patients(live_server)
+    pc.close()
+
+
+def test_before_the_first_copy_arrives_search_says_so_instead_of_finding_nobody(
+    live_server, tmp_path
+):
+    pc = make_pc(live_server, tmp_path)
+    with pytest.raises(CacheNotReady, match="still copying the patient list"):
+        pc.patients.search_patients("anyone")
+    pc.engine.sync_once()
+    assert pc.patients.search_patients("anyone") == []
     pc.close()
