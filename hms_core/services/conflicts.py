@@ -44,47 +44,35 @@ def open_identity_conflict(
     session: Session, actor: Actor, patient: Patient, clashes: dict[str, dict[str, Any]]
 ) -> PatientConflict:
     """Record identity fields changed on two sides; the record keeps the server's values."""
-    conflict = PatientConflict(
-        kind="identity",
-        patient_id=patient.id,
-        fields=clashes,
-        reasons=[f"{_label(f)} was changed on two computers" for f in clashes],
-        source_client=actor.client_id,
-        source_username=actor.username,
-    )
-    session.add(conflict)
-    session.flush()
-    record_audit(
-        session,
-        actor,
-        "conflict.open",
-        patient_id=patient.id,
-        detail={"kind": "identity", "fields": sorted(clashes), "conflict_id": str(conflict.id)},
-    )
-    return conflict
+    reasons = [f"{_label(f)} was changed on two computers" for f in clashes]
+    return _open(session, actor, patient, "identity", fields=clashes, reasons=reasons)
 
 
 def open_duplicate_conflict(
     session: Session, actor: Actor, patient: Patient, other_id: uuid.UUID, reasons: list[str]
 ) -> PatientConflict:
     """Record that `patient`, registered offline, may be the already registered `other_id`."""
+    return _open(session, actor, patient, "duplicate", other_patient_id=other_id, reasons=reasons)
+
+
+def _open(
+    session: Session, actor: Actor, patient: Patient, kind: str, **values: Any
+) -> PatientConflict:
     conflict = PatientConflict(
-        kind="duplicate",
+        kind=kind,
         patient_id=patient.id,
-        other_patient_id=other_id,
-        reasons=reasons,
         source_client=actor.client_id,
         source_username=actor.username,
+        **values,
     )
     session.add(conflict)
     session.flush()
-    record_audit(
-        session,
-        actor,
-        "conflict.open",
-        patient_id=patient.id,
-        detail={"kind": "duplicate", "other": str(other_id), "conflict_id": str(conflict.id)},
-    )
+    detail = {"kind": kind, "conflict_id": str(conflict.id)}
+    if kind == "identity":
+        detail["fields"] = sorted(conflict.fields)
+    else:
+        detail["other"] = str(conflict.other_patient_id)
+    record_audit(session, actor, "conflict.open", patient_id=patient.id, detail=detail)
     return conflict
 
 
