@@ -150,32 +150,26 @@ class LocalStore:
             parsed = mutation.args_model.model_validate(args)
             payload = parsed.model_dump(mode="json", exclude_unset=True)
             result = mutation.run(session, self.actor, parsed)
-            session.execute(
-                insert(outbox).values(
-                    mutation_id=str(uuid.uuid4()),
-                    name=name,
-                    args=payload,
-                    args_version=1,
-                    created_at=utcnow(),
-                    username=self.actor.username,
-                    status="pending",
-                )
-            )
+            self._enqueue(session, name, payload)
         return result
 
     def _queue_access(self, events: list[dict[str, Any]]) -> None:
         with self.writing() as session:
-            session.execute(
-                insert(outbox).values(
-                    mutation_id=str(uuid.uuid4()),
-                    name="record_access",
-                    args={"events": events},
-                    args_version=1,
-                    created_at=utcnow(),
-                    username="",
-                    status="pending",
-                )
+            self._enqueue(session, "record_access", {"events": events})
+
+    def _enqueue(self, session: Session, name: str, args: dict[str, Any]) -> None:
+        """Append a mutation to the outbox, inside the caller's transaction."""
+        session.execute(
+            insert(outbox).values(
+                mutation_id=str(uuid.uuid4()),
+                name=name,
+                args=args,
+                args_version=1,
+                created_at=utcnow(),
+                username=self.actor.username,
+                status="pending",
             )
+        )
 
     def pending(self, limit: int) -> list[dict[str, Any]]:
         """The oldest outbox entries the server has not acknowledged, in order."""
@@ -228,6 +222,10 @@ class LocalStore:
                 if entry is None:
                     continue
                 error = outcome.get("error") or {}
+                if entry.name == "record_access":  # not a change of the user's: nothing to redo
+                    log.warning("the server refused access records: %s", error.get("message"))
+                    session.execute(delete(outbox).where(outbox.c.mutation_id == mid))
+                    continue
                 session.execute(
                     insert(attention)
                     .prefix_with("OR REPLACE")
