@@ -136,12 +136,14 @@ class LocalStore:
         name: str,
         args: dict[str, Any],
         prepare: Callable[[Session, dict[str, Any]], dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
+        then: Callable[[Session, dict[str, Any]], Any] | None = None,
+    ) -> Any:
         """Run mutation `name` on the cache and queue it for the server, atomically.
 
         `prepare` may complete the arguments inside the transaction (an MRN from the leased
-        block). A rejection (DomainError, or pydantic's ValidationError for bad arguments)
-        leaves nothing behind.
+        block); `then(session, result)`, if given, reads what the mutation wrote in the same
+        transaction and its answer is returned instead of the mutation's result. A rejection
+        (DomainError, or pydantic's ValidationError for bad arguments) leaves nothing behind.
         """
         mutation = MUTATIONS[name]
         with self.writing() as session:
@@ -151,7 +153,7 @@ class LocalStore:
             payload = parsed.model_dump(mode="json", exclude_unset=True)
             result = mutation.run(session, self.actor, parsed)
             self._enqueue(session, name, payload)
-        return result
+            return then(session, result) if then is not None else result
 
     def _queue_access(self, events: list[dict[str, Any]]) -> None:
         with self.writing() as session:

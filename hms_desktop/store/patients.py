@@ -79,8 +79,9 @@ class LocalPatients:
         """Register with an MRN from this PC's leased block; queued for the server."""
         data = _with_ids(data)
         args = {"patient": data.model_dump(mode="json", exclude_unset=True)}
-        result = self.store.mutate("register_patient", args, prepare=_prepare_registration)
-        return self._written(uuid.UUID(result["patient_id"]))
+        return self.store.mutate(
+            "register_patient", args, prepare=_prepare_registration, then=_written
+        )
 
     def update_patient(
         self, patient_id: uuid.UUID, changes: PatientUpdate, original: PatientOut
@@ -95,13 +96,7 @@ class LocalPatients:
         }
         base["allergy_ids"] = [str(a.id) for a in original.allergies]
         args = {"patient_id": str(patient_id), "changes": sent, "base": base}
-        self.store.mutate("update_patient", args)
-        return self._written(patient_id)
-
-    def _written(self, patient_id: uuid.UUID) -> PatientOut:
-        """The record just written, to show it (the write itself is audited, not this)."""
-        with self.store.lock, self.store.sessions() as session:
-            return _patient_out(session, patient_id)
+        return self.store.mutate("update_patient", args, then=_written)
 
     def confirm_duplicate_match(self, patient_id: uuid.UUID) -> None:
         """Record reception's answer "same patient" (audited on the server)."""
@@ -153,6 +148,14 @@ def _patient_out(session: Session, patient_id: uuid.UUID) -> PatientOut:
     patient = session.execute(select(Patient).where(Patient.id == patient_id)).scalar_one_or_none()
     if patient is None:
         raise NotFound("A patient of this conflict is not on this computer yet.")
+    return svc.patient_out(patient)
+
+
+def _written(session: Session, result: dict[str, Any]) -> PatientOut:
+    """The record a mutation just wrote, to show it (the write is audited, not this read)."""
+    patient = session.get(Patient, uuid.UUID(result["patient_id"]))
+    if patient is None:
+        raise NotFound("The record just saved could not be read back.")
     return svc.patient_out(patient)
 
 
