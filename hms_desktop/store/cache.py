@@ -247,6 +247,7 @@ class LocalStore:
             if rejected:  # take its effects out of the cache
                 self._revert(session)
             self._rebase(session, reverted=rejected)
+            self.set_state("last_sync_at", now.isoformat(), session)
 
     def rejections(self) -> list[dict[str, Any]]:
         """Changes the server refused, newest first, until the user dismisses them."""
@@ -276,25 +277,34 @@ class LocalStore:
         last_seq: int,
         tables: list[str] | None,
     ) -> bool:
-        """Apply a pulled page on top of position `after`; False if another pull came first."""
+        """Apply a pulled page on top of position `after`; False if another pull came first.
+
+        An empty page with the scope unchanged (an idle long poll) only records the sync time.
+        """
         with self.writing() as session:
-            if int(self.get_state("last_seq", 0, session) or 0) != after:
+            if self.last_seq(session) != after:
                 return False
+            self.set_state("last_sync_at", utcnow().isoformat(), session)
+            held = self.get_state("tables", None, session)
+            scope_changed = tables is not None and sorted(tables) != held
+            if not changes and last_seq == after and not scope_changed:
+                return True
             self._revert(session)
+            if scope_changed:
+                self._evict_tables(session, held, tables)
             conn = session.connection()
-            if tables is not None:
-                self._evict_tables(session, tables)
             rows.apply_rows(conn, ((c.table, str(c.id), c.op, c.data) for c in changes))
             self.set_state("last_seq", last_seq, session)
-            self.set_state("last_pull_at", utcnow().isoformat(), session)
             self._rebase(session, reverted=True)
         return True
 
-    def _evict_tables(self, session: Session, tables: list[str]) -> None:
-        held = self.get_state("tables", None, session)
-        if held is not None:
-            for table in set(held) - set(tables):
-                rows.clear_table(session.connection(), table)
+    def last_seq(self, session: Session | None = None) -> int:
+        """The change-log position this copy holds everything up to (0 before the first)."""
+        return int(self.get_state("last_seq", 0, session) or 0)
+
+    def _evict_tables(self, session: Session, held: list[str] | None, tables: list[str]) -> None:
+        for table in set(held or ()) - set(tables):
+            rows.clear_table(session.connection(), table)
         self.set_state("tables", sorted(tables), session)
 
     def _revert(self, session: Session) -> None:
@@ -310,7 +320,7 @@ class LocalStore:
 
     def _rebase(self, session: Session, reverted: bool = False) -> None:
         """Forget acknowledged entries the cache now shows; run the others again on top."""
-        last_seq = int(self.get_state("last_seq", 0, session) or 0)
+        last_seq = self.last_seq(session)
         session.execute(
             delete(outbox).where(
                 outbox.c.status == "applied",
@@ -329,11 +339,9 @@ class LocalStore:
         mutation = MUTATIONS.get(entry.name)
         if mutation is None:
             return
-        captured = tracking.captured(session)
         try:
             parsed = mutation.args_model.model_validate(entry.args)
-            with session.begin_nested():
+            with tracking.savepoint(session):
                 mutation.run(session, self.actor, parsed)
         except (DomainError, ValidationError) as exc:
-            tracking.restore_captured(session, captured)  # the savepoint took its captures
             log.info("pending %s no longer applies locally: %s", entry.name, exc)

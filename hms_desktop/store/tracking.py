@@ -4,6 +4,8 @@ events the domain services write into access records for the server.
 """
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -87,14 +89,16 @@ def _access_event(obj: AuditEvent) -> dict[str, Any]:
     }
 
 
-def captured(session: Session) -> set[tuple[str, str]]:
-    """A copy of the rows captured so far in this session."""
-    return set(session.info.get(_CAPTURED, set()))
-
-
-def restore_captured(session: Session, keys: set[tuple[str, str]]) -> None:
-    """Go back to an earlier set of captures (after a savepoint was rolled back)."""
-    session.info[_CAPTURED] = set(keys)
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A savepoint whose rollback also forgets the rows captured inside it."""
+    captured = set(session.info.get(_CAPTURED, set()))
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        session.info[_CAPTURED] = captured
+        raise
 
 
 def forget_captures(session: Session) -> None:

@@ -122,7 +122,7 @@ class SyncEngine:
             rebuild_from_snapshot(self.store, read_ahead(self.api.snapshot()))
         except SnapshotBroken as exc:
             raise ServerUnreachable(str(exc)) from exc
-        self._synced()
+        self.store.set_state("last_sync_at", utcnow().isoformat())
 
     def lease_if_low(self) -> None:
         """Lease another block of MRNs when fewer than 20% of one remain."""
@@ -142,7 +142,6 @@ class SyncEngine:
             outcomes = [o.model_dump(mode="json") for o in response.results]
             self.store.acknowledge(outcomes, response.seq)
             answered += len(outcomes)
-            self._synced()
             if response.stopped_at is not None:
                 raise ServerBusy(response.retry_reason or "The server is busy.")
 
@@ -150,7 +149,7 @@ class SyncEngine:
         """Pull and apply pages until caught up; returns the number of changes applied."""
         applied = 0
         while True:
-            after = int(self.store.get_state("last_seq", 0) or 0)
+            after = self.store.last_seq()
             try:
                 page = self.api.pull(after, PULL_LIMIT, wait)
             except ApiError as exc:
@@ -160,7 +159,6 @@ class SyncEngine:
                 return applied
             if self.store.apply_pull(after, page.changes, page.last_seq, page.tables):
                 applied += len(page.changes)
-            self._synced()
             if not page.has_more:
                 return applied
             wait = 0
@@ -180,9 +178,6 @@ class SyncEngine:
             needs_sign_in=needs_sign_in,
             upgrade_required=self.upgrade_required,
         )
-
-    def _synced(self) -> None:
-        self.store.set_state("last_sync_at", utcnow().isoformat())
 
 
 class SyncWorker:
