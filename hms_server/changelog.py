@@ -59,6 +59,11 @@ def _flushed(session: Session):  # noqa: ANN202 - yields (object, op)
         yield obj, "delete"
 
 
+def newest_seq(session: Session) -> int:
+    """The last change-log position (0 when empty)."""
+    return session.execute(select(func.coalesce(func.max(ChangeLog.seq), 0))).scalar_one()
+
+
 @contextmanager
 def savepoint(session: Session) -> Iterator[None]:
     """A savepoint whose rollback also forgets the changes noted inside it."""
@@ -83,7 +88,7 @@ def _write(session: Session) -> None:
     if not pending:
         return
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
-    last = session.execute(select(func.coalesce(func.max(ChangeLog.seq), 0))).scalar_one()
+    last = newest_seq(session)
     now = utcnow()
     rows = [
         {**change, "seq": last + offset, "changed_at": now}

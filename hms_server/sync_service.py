@@ -45,7 +45,6 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
     results: list[MutationOutcome] = []
     try:
         with db.unit_of_work() as session:
-            written = session
             _touch_client(session, actor, request.client_id, request.schema_version)
             seen = _stored_outcomes(session, [m.mutation_id for m in request.mutations])
             replayed = any(o.status == "applied" for o in seen.values())
@@ -54,7 +53,7 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
                 seen[envelope.mutation_id] = outcome
                 results.append(outcome)
             # Replayed answers: their effects committed earlier, at or below the newest seq.
-            visible_by = _newest_seq(session) if replayed else None
+            visible_by = changelog.newest_seq(session) if replayed else None
             if request.mutations:
                 client = session.get(SyncClient, request.client_id)
                 client.last_mutation_id = request.mutations[-1].mutation_id
@@ -74,7 +73,7 @@ def push(db: Database, actor: Actor, request: PushRequest) -> PushResponse:
         results=results,
         upgrade_required=request.schema_version < SCHEMA_VERSION,
         server_schema_version=SCHEMA_VERSION,
-        seq=written.info.get(LAST_SEQ) or visible_by,
+        seq=session.info.get(LAST_SEQ) or visible_by,
     )
 
 
@@ -84,10 +83,6 @@ def _is_transient(exc: DBAPIError) -> bool:
     if isinstance(exc, OperationalError) and not code:
         return True  # the database could not be reached at all
     return exc.connection_invalidated or code.startswith(("08", "40", "57P"))
-
-
-def _newest_seq(session: Session) -> int:
-    return session.execute(select(func.coalesce(func.max(ChangeLog.seq), 0))).scalar_one()
 
 
 def _touch_client(
@@ -240,7 +235,7 @@ def snapshot_lines(db: Database, actor: Actor) -> Iterator[bytes]:
     tables = replicated_tables(actor.role)
     with db.sessions() as session:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        watermark = session.execute(select(func.coalesce(func.max(ChangeLog.seq), 0))).scalar_one()
+        watermark = changelog.newest_seq(session)
         yield _line({"kind": "snapshot", "seq": watermark, "tables": tables})
         count = 0
         for table in tables:

@@ -25,7 +25,6 @@ def upgrade() -> None:
         sa.Column("other_patient_id", sa.Uuid(), nullable=True),
         sa.Column("fields", sa.JSON(), nullable=False),
         sa.Column("reasons", sa.JSON(), nullable=False),
-        sa.Column("source_mutation_id", sa.Uuid(), nullable=True),
         sa.Column("source_client", sa.String(length=64), nullable=False),
         sa.Column("source_username", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),

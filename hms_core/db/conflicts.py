@@ -25,7 +25,6 @@ class PatientConflict(ReplicatedMixin, Base):
     other_patient_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("patient.id"))
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
     reasons: Mapped[list] = mapped_column(JSON, default=list)
-    source_mutation_id: Mapped[uuid.UUID | None]
     source_client: Mapped[str] = mapped_column(String(64), default="")
     source_username: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)

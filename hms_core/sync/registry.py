@@ -29,7 +29,6 @@ class Mutation:
     name: str
     args_model: type[BaseModel]
     run: Callable[[Session, Actor, Any], dict[str, Any]]
-    visible: bool = True  # False: changes no replicated row (nothing to wait for in a pull)
 
 
 class RegisterPatientArgs(BaseModel):
@@ -124,9 +123,9 @@ MUTATIONS: dict[str, Mutation] = {
     for m in (
         Mutation("register_patient", RegisterPatientArgs, _register),
         Mutation("update_patient", UpdatePatientArgs, _update),
-        Mutation("confirm_same_patient", PatientRef, _same_patient, visible=False),
+        Mutation("confirm_same_patient", PatientRef, _same_patient),
         Mutation("resolve_conflict", conflicts.ConflictResolution, _resolve),
         Mutation("unmerge_patient", PatientRef, _unmerge),
-        Mutation("record_access", RecordAccessArgs, _record_access, visible=False),
+        Mutation("record_access", RecordAccessArgs, _record_access),
     )
 }

@@ -7,7 +7,7 @@ gets resolved) is sent to clients as an `evict`, and they delete it.
 
 from typing import Any
 
-from hms_core.rbac import Perm, Role, role_allows
+from hms_core.rbac import Perm, role_allows
 
 TABLE_SCOPES: dict[str, str] = {
     "department": "hospital",
@@ -24,20 +24,17 @@ ROW_FILTERS: dict[str, tuple[str, Any]] = {
 }
 
 
+# scope -> the permission a role needs to receive it
+SCOPE_PERMISSIONS: dict[str, Perm] = {
+    "hospital": Perm.HOSPITAL_READ,
+    "demographics": Perm.PATIENT_READ,
+    "conflicts": Perm.PATIENT_MERGE,
+}
+
+
 def scopes_for(role: str) -> frozenset[str]:
     """The scopes a role's clients receive (none for an unknown role or the portal)."""
-    try:
-        Role(role)
-    except ValueError:
-        return frozenset()
-    scopes: set[str] = set()
-    if role_allows(role, Perm.HOSPITAL_READ):
-        scopes.add("hospital")
-    if role_allows(role, Perm.PATIENT_READ):
-        scopes.add("demographics")
-    if role_allows(role, Perm.PATIENT_MERGE):
-        scopes.add("conflicts")
-    return frozenset(scopes)
+    return frozenset(s for s, perm in SCOPE_PERMISSIONS.items() if role_allows(role, perm))
 
 
 def replicated_tables(role: str) -> list[str]:
