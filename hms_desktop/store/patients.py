@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,16 @@ from hms_core.services.errors import DomainError, DuplicateSuspected, NotFound
 from hms_core.sync.rows import wire_value
 from hms_desktop.store.cache import LocalStore
 from hms_desktop.store.mrns import take_mrn
+
+
+def duplicate_candidates(exc: DomainError) -> list[DuplicateCandidate]:
+    """The look-alikes of a 'duplicate_suspected' refusal (empty for any other refusal)."""
+    if exc.code != DuplicateSuspected.code:
+        return []
+    try:
+        return TypeAdapter(list[DuplicateCandidate]).validate_python(exc.detail["candidates"])
+    except (KeyError, ValidationError):
+        return []
 
 
 class CacheNotReady(DomainError):

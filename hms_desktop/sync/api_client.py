@@ -15,12 +15,7 @@ from hms_core.schemas.audit import AuditEventOut
 from hms_core.schemas.auth import LoginRequest, LoginResponse, UserOut
 from hms_core.schemas.errors import ErrorResponse
 from hms_core.schemas.patients import (
-    DuplicateCandidate,
-    DuplicateCheck,
-    PatientCreate,
-    PatientOut,
     PatientSummary,
-    PatientUpdate,
 )
 from hms_core.sync.protocol import PullResponse, PushResponse
 from hms_desktop import __version__
@@ -77,17 +72,6 @@ def normalize_server_url(url: str) -> str:
     return url
 
 
-def duplicate_candidates(error: ApiError) -> list[DuplicateCandidate]:
-    """The candidates of a 409 'duplicate_suspected' answer (empty for any other error)."""
-    if error.code != "duplicate_suspected":
-        return []
-    raw = error.detail.get("candidates") or []
-    try:
-        return TypeAdapter(list[DuplicateCandidate]).validate_python(raw)
-    except ValidationError:
-        return []
-
-
 class ApiClient:
     """One server, one (optional) session token; every call blocks until the server answers."""
 
@@ -138,31 +122,6 @@ class ApiClient:
         """Patients matching an MRN, a phone number or name fragments in any order."""
         response = self._send("GET", "/api/patients", params={"q": q, "limit": limit})
         return self._parse(response, list[PatientSummary])
-
-    def check_duplicates(self, check: DuplicateCheck) -> list[DuplicateCandidate]:
-        """Existing patients who may be the person about to be registered."""
-        body = check.model_dump(mode="json", exclude_none=True)
-        response = self._send("POST", "/api/patients/duplicates", json=body)
-        return self._parse(response, list[DuplicateCandidate])
-
-    def register_patient(self, data: PatientCreate) -> PatientOut:
-        """Register a new patient; a suspected duplicate is an ApiError 'duplicate_suspected'."""
-        body = data.model_dump(mode="json", exclude_none=True)
-        return self._parse(self._send("POST", "/api/patients", json=body), PatientOut)
-
-    def get_patient(self, patient_id: uuid.UUID) -> PatientOut:
-        """Open one patient's full record."""
-        return self._parse(self._send("GET", f"/api/patients/{patient_id}"), PatientOut)
-
-    def update_patient(self, patient_id: uuid.UUID, changes: PatientUpdate) -> PatientOut:
-        """Change only the fields set in `changes`; a stale row version is ApiError 'conflict'."""
-        body = changes.model_dump(mode="json", exclude_unset=True)
-        response = self._send("PATCH", f"/api/patients/{patient_id}", json=body)
-        return self._parse(response, PatientOut)
-
-    def confirm_duplicate_match(self, patient_id: uuid.UUID) -> None:
-        """Tell the server reception found the person already registered (it is audited)."""
-        self._send("POST", f"/api/patients/{patient_id}/duplicate-match")
 
     # --- admin ------------------------------------------------------------------------------
 

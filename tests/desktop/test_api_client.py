@@ -7,13 +7,11 @@ import uuid
 import httpx
 import pytest
 
-from hms_core.schemas.patients import DuplicateCheck
 from hms_desktop.sync.api_client import (
     ApiClient,
     ApiError,
     ServerUnreachable,
     SessionExpired,
-    duplicate_candidates,
     normalize_server_url,
 )
 from hms_desktop.sync.client_identity import client_id_path, load_or_create_client_id
@@ -81,27 +79,8 @@ def test_field_errors_become_a_dict():
     fields = [{"field": "birth_date", "message": "Date of birth cannot be in the future"}]
     api = client(lambda r: error(422, "validation_error", "Please correct", fields=fields))
     with pytest.raises(ApiError) as caught:
-        api.check_duplicates(DuplicateCheck(given_name="A", family_name="B"))
+        api.search_patients("ab")
     assert caught.value.fields == {"birth_date": "Date of birth cannot be in the future"}
-
-
-def test_duplicate_candidates_are_parsed_from_a_409():
-    candidate = {
-        "patient": {
-            "id": str(uuid.uuid4()),
-            "mrn": "10000016",
-            "given_name": "A",
-            "family_name": "B",
-            "birth_date": "1980-01-01",
-            "birth_date_estimated": False,
-            "sex": "female",
-            "phone": None,
-        },
-        "reasons": ["same phone number"],
-    }
-    exc = ApiError(409, "duplicate_suspected", "Maybe", detail={"candidates": [candidate]})
-    assert duplicate_candidates(exc)[0].patient.mrn == "10000016"
-    assert duplicate_candidates(ApiError(409, "conflict", "x")) == []
 
 
 def test_non_json_error_still_reads_well():

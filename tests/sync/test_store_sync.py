@@ -1,12 +1,15 @@
 """A desktop cache against a live server: offline writes, push, pull, rebase, snapshot."""
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
 from hms_core.db import AppliedMutation, Patient, User
 from hms_core.rules.mrn import is_valid_mrn
 from hms_core.schemas.patients import PatientUpdate
-from hms_desktop.store.patients import CacheNotReady
+from hms_core.services.errors import Conflict, DuplicateSuspected
+from hms_desktop.store.patients import CacheNotReady, duplicate_candidates
 from tests.sync.helpers import make_pc, new_patient
 
 
@@ -95,3 +98,22 @@ def test_before_the_first_copy_arrives_search_says_so_instead_of_finding_nobody(
     pc.engine.sync_once()
     assert pc.patients.search_patients("anyone") == []
     pc.close()
+
+
+def test_duplicate_candidates_are_read_from_a_duplicate_refusal():
+    candidate = {
+        "patient": {
+            "id": str(uuid.uuid4()),
+            "mrn": "10000016",
+            "given_name": "A",
+            "family_name": "B",
+            "birth_date": "1980-01-01",
+            "birth_date_estimated": False,
+            "sex": "female",
+            "phone": None,
+        },
+        "reasons": ["same phone number"],
+    }
+    exc = DuplicateSuspected("Maybe", detail={"candidates": [candidate]})
+    assert duplicate_candidates(exc)[0].patient.mrn == "10000016"
+    assert duplicate_candidates(Conflict("x")) == []

@@ -2,7 +2,7 @@
 
 import uuid
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
@@ -14,6 +14,7 @@ from hms_core.schemas.patients import (
     PatientOut,
 )
 from hms_core.services.errors import DomainError, DuplicateSuspected
+from hms_desktop.store.patients import duplicate_candidates
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import FormFooter, scrolled_form, set_status, styled_label
 from hms_desktop.widgets.messages import describe_error
@@ -138,7 +139,7 @@ class RegistrationPage(QWidget):
 
     def _register_failed(self, data: PatientCreate, exc: BaseException) -> None:
         if isinstance(exc, DuplicateSuspected):
-            candidates = _candidates(exc)
+            candidates = duplicate_candidates(exc)
             if candidates:
                 self._ask_about(data, candidates)
                 return
@@ -173,10 +174,3 @@ def _reviewed(data: PatientCreate, candidate_ids: list[uuid.UUID]) -> PatientCre
     earlier = data.duplicate_review.candidate_ids if data.duplicate_review else []
     ids = list(dict.fromkeys([*earlier, *candidate_ids]))
     return data.model_copy(update={"duplicate_review": DuplicateReview(candidate_ids=ids)})
-
-
-def _candidates(exc: DuplicateSuspected) -> list[DuplicateCandidate]:
-    try:
-        return TypeAdapter(list[DuplicateCandidate]).validate_python(exc.detail["candidates"])
-    except (KeyError, ValidationError):
-        return []
