@@ -33,8 +33,10 @@ from pathlib import Path
 import httpx
 import psycopg
 
-# bench_patients.py sits next to this file (sys.path[0] when run as a script).
-from bench_patients import (
+# bench_patients.py sits next to this file (sys.path[0] when run as a script); the desktop
+# clients are the ones the sync tests build.
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
+from bench_patients import (  # noqa: E402
     AUDIT_COLUMNS,
     PASSWORD,
     PATIENT_COLUMNS,
@@ -53,13 +55,9 @@ from sqlalchemy import select
 
 from hms_core.db import Patient
 from hms_core.schemas.patients import PatientCreate, PatientOut, PatientUpdate
-from hms_core.services import Actor
 from hms_core.services.counters import FIRST_MRN_SERIAL, MRN_COUNTER
 from hms_desktop.store import mrns
-from hms_desktop.store.cache import LocalStore
-from hms_desktop.store.patients import LocalPatients
-from hms_desktop.sync.api_client import ApiClient
-from hms_desktop.sync.engine import SyncEngine
+from tests.sync.helpers import Pc, open_pc  # noqa: E402
 
 PUSH_TARGET_PER_S = 10_000.0
 PULL_TARGET_PER_S = 50_000.0
@@ -69,29 +67,9 @@ LOCAL_SAVE_TARGET_MS = 2.0
 PROPAGATION_TIMEOUT_S = 30.0
 
 
-# ---------------------------------------------------------------------------------------------
-# Desktop clients (as tests/sync/helpers.make_pc builds them).
-
-
-@dataclass
-class Pc:
-    name: str
-    api: ApiClient
-    store: LocalStore
-    patients: LocalPatients
-    engine: SyncEngine
-
-    def close(self) -> None:
-        self.store.close()
-        self.api.close()
-
-
 def make_pc(base_url: str, root: Path, name: str) -> Pc:
-    api = ApiClient(base_url, client_id=name)
-    answer = api.login(USERNAME, PASSWORD)
-    actor = Actor(answer.user.id, answer.user.username, answer.user.role, name)
-    store = LocalStore(root / "clients" / name, actor)
-    return Pc(name, api, store, LocalPatients(store), SyncEngine(store, api))
+    """A desktop signed in as the benchmark user, its cache under root/clients."""
+    return open_pc(base_url, (USERNAME, PASSWORD), root / "clients" / name, name)
 
 
 # ---------------------------------------------------------------------------------------------

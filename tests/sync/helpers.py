@@ -36,11 +36,15 @@ class Pc:
 def make_pc(live_server, root: Path, role: str = "reception", name: str | None = None) -> Pc:  # noqa: ANN001
     """Sign in as the test user of `role` and open a fresh cache under `root`."""
     name = name or f"pc-{uuid.uuid4().hex[:6]}"
-    username, password = live_server.users[role]
-    api = ApiClient(live_server.url, client_id=name)
-    answer = api.login(username, password)
+    return open_pc(live_server.url, live_server.users[role], root / name, name)
+
+
+def open_pc(url: str, credentials: tuple[str, str], directory: Path, name: str) -> Pc:
+    """A desktop named `name` signed in to `url`, its cache in `directory`."""
+    api = ApiClient(url, client_id=name)
+    answer = api.login(*credentials)
     actor = Actor(answer.user.id, answer.user.username, answer.user.role, name)
-    store = LocalStore(root / name, actor)
+    store = LocalStore(directory, actor)
     return Pc(name, api, store, LocalPatients(store), SyncEngine(store, api))
 
 
