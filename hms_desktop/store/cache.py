@@ -8,6 +8,7 @@ applied, and the mutations the server has not yet shown us are run again on top.
 """
 
 import logging
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -90,6 +91,17 @@ class LocalStore:
     def close(self) -> None:
         with self.lock:
             self.engine.dispose()
+
+    def replace_file(self, fresh: Path) -> None:
+        """Take `fresh` as this cache's file, then run the pending mutations on top of it."""
+        with self.lock:
+            self.engine.dispose()
+            for stale in (Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                stale.unlink(missing_ok=True)
+            os.replace(fresh, self.path)
+            self._open()
+            with self.writing() as session:
+                self._rebase(session, reverted=True)
 
     # --- transactions -----------------------------------------------------------------------
 

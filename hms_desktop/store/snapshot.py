@@ -1,7 +1,6 @@
 """Build a cache from a snapshot stream in a new file, then swap it in keeping the outbox."""
 
 import logging
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,14 +32,9 @@ def rebuild_from_snapshot(store: LocalStore, lines: Iterable[str | bytes]) -> in
     _remove(fresh)
     try:
         seq, tables, count = _load(fresh, lines)
-        with store.lock:
+        with store.lock:  # nothing reaches the outbox between the copy and the swap
             _carry_over(fresh, store.path, seq, tables)
-            store.engine.dispose()
-            _remove(Path(f"{store.path}-wal"), Path(f"{store.path}-shm"))
-            os.replace(fresh, store.path)
-            store._open()  # noqa: SLF001 - the store's own file, reopened after the swap
-            with store.writing() as session:
-                store._rebase(session, reverted=True)  # noqa: SLF001 - pending work on top
+            store.replace_file(fresh)
     finally:
         _remove(fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm"))
     log.info("cache rebuilt from a snapshot at seq %s: %s rows", seq, count)
