@@ -121,6 +121,42 @@ def start_server(app, sock: socket.socket) -> tuple[uvicorn.Server, threading.Th
     return server, thread
 
 
+@dataclass
+class RestartableServer:
+    """A real server on a fixed 127.0.0.1 port that a test can stop and start again."""
+
+    app: object
+    port: int
+    users: dict = field(default_factory=lambda: dict(TEST_USERS))
+    _running: tuple | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        server, thread = start_server(self.app, sock)
+        self._running = (server, thread, sock)
+
+    def stop(self) -> None:
+        if self._running is not None:
+            server, thread, sock = self._running
+            server.should_exit = True
+            thread.join(timeout=10)
+            sock.close()
+            self._running = None
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
 def server_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "server", lockout_minutes=15, max_failed_logins=5)

@@ -1,8 +1,6 @@
 """The desktop with the server stopped: search, register, sign in; then everything arrives."""
 
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 from PySide6.QtWidgets import QApplication
@@ -12,7 +10,7 @@ from hms_core.db import User
 from hms_core.rules.mrn import is_valid_mrn
 from hms_core.schemas.patients import PatientUpdate
 from hms_server.app import create_app
-from tests.conftest import TEST_USERS, start_server
+from tests.conftest import RestartableServer, free_port
 from tests.desktop.helpers import (
     SIGN_IN_TIMEOUT_MS,
     fill_form,
@@ -25,42 +23,10 @@ from tests.desktop.helpers import (
 from tests.sync.helpers import make_pc, new_patient
 
 
-@dataclass
-class RestartableServer:
-    """A real server on a fixed 127.0.0.1 port that a test can stop and start again."""
-
-    app: object
-    port: int
-    users: dict = field(default_factory=lambda: dict(TEST_USERS))
-    _running: tuple | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        server, thread = start_server(self.app, sock)
-        self._running = (server, thread, sock)
-
-    def stop(self) -> None:
-        if self._running is not None:
-            server, thread, sock = self._running
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
-            self._running = None
-
-
 @pytest.fixture
 def server(live_server) -> Iterator[RestartableServer]:  # noqa: ANN001
     """The test's database served on a second port that the test may stop and restart."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    running = RestartableServer(create_app(live_server.settings, live_server.db), port)
+    running = RestartableServer(create_app(live_server.settings, live_server.db), free_port())
     running.start()
     yield running
     running.stop()

@@ -6,7 +6,6 @@ a reason the desktop keeps in its needs-attention list): nothing lost, nothing a
 """
 
 import os
-import socket
 import tempfile
 import time
 import uuid
@@ -25,12 +24,14 @@ from sqlalchemy import select
 from hms_core.db import AppliedMutation, Patient, PatientConflict
 from hms_core.schemas.patients import AllergyIn, PatientOut, PatientUpdate
 from hms_core.sync.rows import wire_value
+from hms_desktop.store.cache import LocalStore
 from hms_desktop.store.schema import CACHE_TABLES, attention, outbox
+from hms_desktop.sync.api_client import ServerUnreachable
 from hms_desktop.sync.engine import PUSH_BATCH
 from hms_server.app import create_app
 from hms_server.db import Database, make_engine
 from hms_server.settings import Settings
-from tests.conftest import LiveServer, _database_uri, start_server
+from tests.conftest import LiveServer, RestartableServer, _database_uri, free_port
 from tests.sync.helpers import Pc, make_pc, new_patient
 
 # Columns compared between a replica and the server: every column of the patient table.
@@ -150,23 +151,22 @@ def open_pc(live_server, tmp_path):  # noqa: ANN001, ANN201
 
 
 @contextmanager
-def fresh_server(pg_admin_uri: str, template_database: str, root: Path) -> Iterator[LiveServer]:
-    """A database cloned from the template and a uvicorn on 127.0.0.1, both gone afterwards."""
+def fresh_server(
+    pg_admin_uri: str, template_database: str, root: Path
+) -> Iterator[tuple[LiveServer, RestartableServer]]:
+    """A database cloned from the template and a uvicorn on 127.0.0.1 that can be stopped and
+    started again, both gone afterwards."""
     name = f"hms_conv_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_admin_uri, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     db = Database(make_engine(_database_uri(pg_admin_uri, name)))
     settings_ = Settings(data_dir=root / "server", lockout_minutes=15, max_failed_logins=50)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server, thread = start_server(create_app(settings_, db), sock)
+    running = RestartableServer(create_app(settings_, db), free_port())
+    running.start()
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}", db=db, settings=settings_)
+        yield LiveServer(url=running.url, db=db, settings=settings_), running
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        running.stop()
         db.engine.dispose()
         with psycopg.connect(pg_admin_uri, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -343,14 +343,17 @@ operations = st.one_of(
     st.tuples(st.just("pull"), pc_index),
     st.tuples(st.just("sync"), pc_index),
     st.tuples(st.just("drop"), pc_index),
+    st.tuples(st.just("outage"), pc_index),
+    st.tuples(st.just("restart"), pc_index),
 )
 
 
 class Run:
     """Three PCs on one server, and every mutation id each of them ever queued."""
 
-    def __init__(self, server: LiveServer, root: Path) -> None:
+    def __init__(self, server: LiveServer, running: RestartableServer, root: Path) -> None:
         self.server = server
+        self.running = running
         self.root = root
         self.pcs: list[Pc] = []
         self.queued: dict[str, str] = {}  # mutation id -> client id
@@ -391,6 +394,25 @@ class Run:
             pc.api.push(batch)
             self.dropped |= {b["mutation_id"] for b in batch}
 
+    def outage(self, i: int) -> None:
+        """The server is down while this PC tries a full round; nothing may change."""
+        pc = self.pcs[i]
+        before = outbox_ids(pc)
+        self.running.stop()
+        try:
+            with pytest.raises(ServerUnreachable):
+                pc.engine.sync_once()
+        finally:
+            self.running.start()
+        assert outbox_ids(pc) == before
+
+    def restart(self, i: int) -> None:
+        """The desktop program is closed and started again: only what is on disk remains."""
+        pc = self.pcs[i]
+        pc.store.close()
+        store = LocalStore(pc.store.directory, pc.store.actor)
+        pc.store = pc.engine.store = pc.patients.store = store
+
     def step(self, op: tuple) -> None:
         kind, i, *rest = op
         self.note_queued()
@@ -407,6 +429,10 @@ class Run:
             pc.engine.sync_once()
         elif kind == "drop":
             self.drop(i)
+        elif kind == "outage":
+            self.outage(i)
+        elif kind == "restart":
+            self.restart(i)
         self.note_queued()
 
     def close(self) -> None:
@@ -425,8 +451,8 @@ def test_random_interleavings_converge_and_apply_every_mutation_exactly_once(
     pg_admin_uri, template_database, tmp_path_factory, ops
 ):
     root = Path(tempfile.mkdtemp(dir=tmp_path_factory.getbasetemp()))
-    with fresh_server(pg_admin_uri, template_database, root) as server:
-        run = Run(server, root)
+    with fresh_server(pg_admin_uri, template_database, root) as (server, running):
+        run = Run(server, running, root)
         try:
             run.open_pcs()
             for i in REGISTERING_PCS:  # a couple of patients everyone knows
