@@ -24,20 +24,28 @@ class Perm(StrEnum):
     USER_MANAGE = "user.manage"
     HOSPITAL_READ = "hospital.read"
     SYNC = "sync.use"
+    APPOINTMENT_READ = "appointment.read"
+    APPOINTMENT_BOOK = "appointment.book"  # book, move, cancel, check in, no-show (the desk)
+    APPOINTMENT_ATTEND = "appointment.attend"  # confirm requests, start and finish a visit
+    FOLLOWUP_REQUEST = "followup.request"
+    SCHEDULE_MANAGE = "schedule.manage"  # doctors' availability, leave and exceptions
+    NOTIFICATION_READ = "notification.read"  # one's own in-app notifications (the bell)
 
 
-_CLINICAL_READ = {Perm.PATIENT_READ, Perm.HOSPITAL_READ, Perm.SYNC}
+_CLINICAL_READ = {Perm.PATIENT_READ, Perm.HOSPITAL_READ, Perm.SYNC, Perm.NOTIFICATION_READ}
+_DESK = {Perm.APPOINTMENT_READ, Perm.APPOINTMENT_BOOK}
+_CLINIC = {Perm.APPOINTMENT_READ, Perm.APPOINTMENT_ATTEND, Perm.FOLLOWUP_REQUEST}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.RECEPTION: frozenset(
-        _CLINICAL_READ | {Perm.PATIENT_REGISTER, Perm.PATIENT_UPDATE, Perm.PATIENT_MERGE}
+        _CLINICAL_READ | _DESK | {Perm.PATIENT_REGISTER, Perm.PATIENT_UPDATE, Perm.PATIENT_MERGE}
     ),
-    Role.DOCTOR: frozenset(_CLINICAL_READ | {Perm.PATIENT_UPDATE}),
-    Role.NURSE: frozenset(_CLINICAL_READ | {Perm.PATIENT_UPDATE}),
+    Role.DOCTOR: frozenset(_CLINICAL_READ | _CLINIC | {Perm.PATIENT_UPDATE}),
+    Role.NURSE: frozenset(_CLINICAL_READ | {Perm.PATIENT_UPDATE, Perm.APPOINTMENT_READ}),
     Role.LAB: frozenset(_CLINICAL_READ),
     Role.PHARMACY: frozenset(_CLINICAL_READ),
-    Role.BILLING: frozenset(_CLINICAL_READ),
+    Role.BILLING: frozenset(_CLINICAL_READ | {Perm.APPOINTMENT_READ}),
     # Reserved for the patient portal: no staff permissions at all.
     Role.PATIENT: frozenset(),
 }

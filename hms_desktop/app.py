@@ -17,6 +17,7 @@ from hms_desktop.main_window import MainWindow
 from hms_desktop.session import CredentialVault, Prefs, Session
 from hms_desktop.store.cache import LocalStore
 from hms_desktop.store.patients import LocalPatients
+from hms_desktop.store.scheduling import LocalScheduling
 from hms_desktop.sync.api_client import ApiClient, normalize_server_url
 from hms_desktop.tasks import MainThreadGarbageCollector, TaskManager
 from hms_desktop.widgets.context import AppContext
@@ -111,6 +112,7 @@ class AppController(QObject):
             self.prefs,
             self.vault,
             patients=LocalPatients(store),
+            scheduling=LocalScheduling(store),
             sync=sync,
         )
         sync.setParent(ctx)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hms_core.db.base import Base, utcnow
 from hms_core.db.sync import ChangeLog
+from hms_core.services.unit import EVENTS
 from hms_core.sync.rows import row_to_wire
 from hms_core.sync.scopes import TABLE_SCOPES, row_in_scope
 
@@ -66,13 +67,15 @@ def newest_seq(session: Session) -> int:
 
 @contextmanager
 def savepoint(session: Session) -> Iterator[None]:
-    """A savepoint whose rollback also forgets the changes noted inside it."""
+    """A savepoint whose rollback also forgets the changes and events noted inside it."""
     noted = dict(session.info.get(_PENDING, {}))
+    events = list(session.info.get(EVENTS, []))
     try:
         with session.begin_nested():
             yield
     except BaseException:
         session.info[_PENDING] = noted
+        session.info[EVENTS] = events
         raise
 
 

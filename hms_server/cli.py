@@ -90,8 +90,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     from hms_server.seed import seed_demo
 
-    db = _open_database(_settings(args))
-    summary = seed_demo(db, patients=args.patients)
+    settings = _settings(args)
+    db = _open_database(settings)
+    summary = seed_demo(db, patients=args.patients, timezone=settings.timezone)
     print(summary)
     return 0
 
@@ -116,7 +117,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     db = _open_database(settings)
-    print(seed_demo(db, patients=args.patients))
+    print(seed_demo(db, patients=args.patients, timezone=settings.timezone))
     port = _free_port(args.port)
     server = uvicorn.Server(
         uvicorn.Config(

@@ -1,11 +1,22 @@
 """The demo hospital: departments, staff of every role, wards and beds, and patients."""
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from hms_core.db import Bed, Department, Patient, User, Ward
+from hms_core.db import (
+    Appointment,
+    AvailabilityRule,
+    Bed,
+    Department,
+    DoctorProfile,
+    Patient,
+    User,
+    Ward,
+)
+from hms_core.db.scheduling import CHECKED_IN, COMPLETED, CONFIRMED, REQUESTED
 from hms_core.schemas.patients import PatientCreate
 from hms_core.services import DuplicateSuspected
 from hms_core.services.actor import SYSTEM
@@ -79,14 +90,16 @@ PAYERS = ["National Health Fund", "MediCare Plus", "Allied Insurance", "Unity He
 DUPLICATE_DEMO = ("Maria", "García", date(1985, 3, 14), "+1 555 010 2030")
 
 
-def seed_demo(db: Database, patients: int = 240, rng_seed: int = 2026) -> str:
+def seed_demo(
+    db: Database, patients: int = 240, rng_seed: int = 2026, timezone: str = "UTC"
+) -> str:
     """Load the demo hospital once; a second run leaves existing data as it is."""
     with db.unit_of_work() as session:
         if session.execute(select(User.id).where(User.username == "admin")).first():
             count = session.execute(select(func.count(Patient.id))).scalar_one()
             return f"demo data already present ({count} patients)"
         departments = _departments(session)
-        _staff(session, departments)
+        doctors = _staff(session, departments, timezone)
         beds = _wards(session, departments)
         record_audit(session, SYSTEM, "demo.seed", detail={"patients": patients})
     rng = random.Random(rng_seed)
@@ -100,9 +113,11 @@ def seed_demo(db: Database, patients: int = 240, rng_seed: int = 2026) -> str:
                 made += 1
             except DuplicateSuspected:
                 continue
+    with db.unit_of_work() as session:
+        booked = _appointments(session, doctors, rng)
     return (
         f"seeded {len(DEPARTMENTS)} departments, {len(STAFF) + len(DOCTORS)} users, "
-        f"{len(WARDS)} wards with {beds} beds, {made + 1} patients"
+        f"{len(WARDS)} wards with {beds} beds, {made + 1} patients, {booked} appointments"
     )
 
 
@@ -115,12 +130,128 @@ def _departments(session) -> dict[str, Department]:  # noqa: ANN001
     return found
 
 
-def _staff(session, departments: dict[str, Department]) -> None:  # noqa: ANN001
+def _staff(session, departments: dict[str, Department], timezone: str) -> list[DoctorProfile]:  # noqa: ANN001
     for username, role, full_name in STAFF:
         create_user(session, username, role, DEMO_PASSWORDS[username], full_name)
-    for username, full_name, dept in DOCTORS:
+    doctors = []
+    for number, (username, full_name, dept) in enumerate(DOCTORS, start=1):
         user = create_user(session, username, "doctor", DEMO_PASSWORDS[username], full_name)
         user.department_id = departments[dept].id
+        doctor = DoctorProfile(
+            user_id=user.id,
+            number=number,
+            display_name=full_name,
+            department_id=user.department_id,
+            grade="consultant" if number % 3 else "specialist",
+            timezone=timezone,
+        )
+        session.add(doctor)
+        session.flush()
+        _weekly_hours(session, doctor, dept)
+        doctors.append(doctor)
+    return doctors
+
+
+def _weekly_hours(session, doctor: DoctorProfile, dept: str) -> None:  # noqa: ANN001
+    """Weekdays 08:30–16:30 with a lunch break; cardiology in 20-minute slots; emergency
+    also on Saturday mornings."""
+    slot = 20 if dept == "CAR" else 15
+    for weekday in range(5):
+        session.add(
+            AvailabilityRule(
+                doctor_id=doctor.id,
+                weekday=weekday,
+                start_time=time(8, 30),
+                end_time=time(16, 30),
+                slot_minutes=slot,
+                break_start=time(12, 30),
+                break_end=time(13, 30),
+            )
+        )
+    if dept == "EMR":
+        session.add(
+            AvailabilityRule(
+                doctor_id=doctor.id,
+                weekday=5,
+                start_time=time(9),
+                end_time=time(12),
+                slot_minutes=slot,
+            )
+        )
+
+
+def _appointments(session, doctors: list[DoctorProfile], rng: random.Random) -> int:  # noqa: ANN001
+    """A realistic week: today's clinic under way (some seen, some waiting) and the
+    next days partly booked, a few requests for the doctors to confirm."""
+    patients = list(session.execute(select(Patient.id).order_by(Patient.mrn)).scalars())
+    now = datetime.now(UTC)
+    booked = 0
+    for doctor in doctors:
+        zone = ZoneInfo(doctor.timezone)
+        today = now.astimezone(zone).date()
+        slot = 20 if doctor.number in (2, 3) else 15
+        for offset in range(0, 6):
+            day = today + timedelta(days=offset)
+            if day.weekday() >= 5:
+                continue
+            for start in _demo_times(day, zone, slot, rng, busy=0.55 if offset == 0 else 0.3):
+                status = _demo_status(start, now, rng)
+                session.add(
+                    Appointment(
+                        patient_id=rng.choice(patients),
+                        doctor_id=doctor.id,
+                        doctor_number=doctor.number,
+                        department_id=doctor.department_id,
+                        starts_at=start,
+                        ends_at=start + timedelta(minutes=slot),
+                        status=status,
+                        reason=rng.choice(DEMO_REASONS),
+                        booked_by="reception",
+                        confirmed_at=now if status != REQUESTED else None,
+                        checked_in_at=min(now, start)
+                        if status in (CHECKED_IN, COMPLETED)
+                        else None,
+                        completed_at=start + timedelta(minutes=slot)
+                        if status == COMPLETED
+                        else None,
+                    )
+                )
+                booked += 1
+    session.flush()
+    return booked
+
+
+DEMO_REASONS = [
+    "Follow-up of blood pressure",
+    "Chest pain on exertion",
+    "Knee pain after a fall",
+    "Child with fever and cough",
+    "Antenatal check",
+    "Recurring headaches",
+    "Skin rash",
+    "Earache",
+    "Review of test results",
+    "Repeat prescription",
+]
+
+
+def _demo_times(day: date, zone: ZoneInfo, slot: int, rng: random.Random, busy: float):  # noqa: ANN202
+    """Some of the day's slot starts in the demo hours (08:30–12:30, 13:30–16:30 local)."""
+    for begin, end in ((time(8, 30), time(12, 30)), (time(13, 30), time(16, 30))):
+        moment = datetime.combine(day, begin, zone)
+        stop = datetime.combine(day, end, zone)
+        while moment + timedelta(minutes=slot) <= stop:
+            if rng.random() < busy:
+                yield moment.astimezone(UTC)
+            moment += timedelta(minutes=slot)
+
+
+def _demo_status(start: datetime, now: datetime, rng: random.Random) -> str:
+    if start < now - timedelta(hours=1):
+        return COMPLETED
+    if start < now + timedelta(minutes=30):
+        return CHECKED_IN
+    return REQUESTED if rng.random() < 0.08 else CONFIRMED
 
 
 def _wards(session, departments: dict[str, Department]) -> int:  # noqa: ANN001

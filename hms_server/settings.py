@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import Field, SecretStr, model_validator
@@ -23,6 +24,29 @@ class Settings(BaseSettings):
     max_failed_logins: int = Field(default=5, ge=1, le=100)
     lockout_minutes: float = Field(default=15.0, ge=0)
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
+    timezone: str = Field(default="UTC", description="The hospital's time zone (IANA name)")
+    # Appointment messages to patients.
+    reminder_hours: list[float] = Field(default=[24.0, 2.0], description="e.g. [24, 2]")
+    notify_interval_seconds: float = Field(default=5.0, gt=0)
+    notify_max_attempts: int = Field(default=6, ge=1, le=50)
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "hms <no-reply@localhost>"
+    smtp_ca_file: Path | None = Field(default=None, description="Extra CA to trust (tests)")
+    sms_url: str | None = Field(default=None, description="HTTP SMS gateway endpoint")
+    sms_token: SecretStr | None = None
+    sms_sender: str = "HMS"
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> "Settings":
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"HMS_TIMEZONE {self.timezone!r} is not a known time zone") from None
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> "Settings":

@@ -6,10 +6,25 @@ from hms_core.db.base import Base, new_id
 from hms_core.db.conflicts import PatientConflict
 from hms_core.db.counters import NumberSequence
 from hms_core.db.hospital import Bed, Department, Ward
+from hms_core.db.notifications import OutboundMessage, UserNotification
 from hms_core.db.patients import Patient, PatientAllergy, PatientNameToken
+from hms_core.db.scheduling import (
+    Appointment,
+    AvailabilityException,
+    AvailabilityRule,
+    DoctorProfile,
+    FollowUp,
+)
 from hms_core.db.sync import AppliedMutation, ChangeLog, SyncClient
 
 __all__ = [
+    "Appointment",
+    "AvailabilityException",
+    "AvailabilityRule",
+    "DoctorProfile",
+    "FollowUp",
+    "OutboundMessage",
+    "UserNotification",
     "AppliedMutation",
     "ChangeLog",
     "SyncClient",

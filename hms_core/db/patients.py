@@ -27,6 +27,7 @@ class Patient(ReplicatedMixin, Base):
     postal_code: Mapped[str | None] = mapped_column(String(20))
     country: Mapped[str | None] = mapped_column(String(100))
     preferred_language: Mapped[str | None] = mapped_column(String(40))
+    notify_by: Mapped[str | None] = mapped_column(String(8))  # email | sms | both | none
     next_of_kin_name: Mapped[str | None] = mapped_column(String(200))
     next_of_kin_relationship: Mapped[str | None] = mapped_column(String(60))
     next_of_kin_phone: Mapped[str | None] = mapped_column(String(32))

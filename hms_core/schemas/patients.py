@@ -89,6 +89,15 @@ def estimated_birth_date(age_years: int, today: date | None = None) -> date:
         return today.replace(year=today.year - age_years, day=28)
 
 
+class NotifyBy(StrEnum):
+    """The patient's stated preference for appointment messages."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    BOTH = "both"
+    NONE = "none"
+
+
 class AllergyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -122,6 +131,11 @@ class _Demographics(BaseModel):
     postal_code: Annotated[str | None, StringConstraints(max_length=20)] = None
     country: ShortText = None
     preferred_language: Annotated[str | None, StringConstraints(max_length=40)] = None
+    notify_by: NotifyBy | None = Field(
+        default=None,
+        description="How the patient wants appointment messages: email, sms, both, or none "
+        "(opted out). Unset: SMS when there is a phone number, else email.",
+    )
     next_of_kin_name: Text = None
     next_of_kin_relationship: Annotated[str | None, StringConstraints(max_length=60)] = None
     next_of_kin_phone: Phone = None
@@ -245,6 +259,7 @@ class PatientOut(PatientSummary):
     postal_code: str | None
     country: str | None
     preferred_language: str | None
+    notify_by: NotifyBy | None = None
     next_of_kin_name: str | None
     next_of_kin_relationship: str | None
     next_of_kin_phone: str | None

@@ -15,6 +15,14 @@ class Actor:
     client_id: str = ""
     address: str = ""
 
+    def can(self, permission: Perm) -> bool:
+        return role_allows(self.role, permission)
+
+    def require_any(self, *permissions: Perm) -> None:
+        """Raise PermissionDenied unless the role grants at least one of `permissions`."""
+        if not any(self.can(p) for p in permissions):
+            self.require(permissions[0])
+
     def require(self, permission: Perm) -> None:
         """Raise PermissionDenied unless the actor's role grants `permission`."""
         if not role_allows(self.role, permission):

@@ -18,7 +18,18 @@ from sqlalchemy.orm import Session
 
 from hms_core.rbac import Perm
 from hms_core.schemas.patients import DuplicateReview, PatientCreate, PatientUpdate
-from hms_core.services import conflicts, patients
+from hms_core.schemas.scheduling import (
+    AddAvailabilityChange,
+    BookAppointment,
+    CancelAppointment,
+    CancelFollowUp,
+    RemoveAvailabilityChange,
+    RequestFollowUp,
+    RescheduleAppointment,
+    SetAppointmentStatus,
+    SetWeeklyAvailability,
+)
+from hms_core.services import appointments, availability, conflicts, follow_ups, patients
 from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
 from hms_core.services.errors import DuplicateSuspected
@@ -118,6 +129,57 @@ def _record_access(session: Session, actor: Actor, args: RecordAccessArgs) -> di
     return {"recorded": len(args.events)}
 
 
+def _appointment_result(appointment: Any) -> dict[str, Any]:
+    return {
+        "appointment_id": str(appointment.id),
+        "status": appointment.status,
+        "doctor_id": str(appointment.doctor_id),
+        "starts_at": appointment.starts_at.isoformat(),
+    }
+
+
+def _book(session: Session, actor: Actor, args: BookAppointment) -> dict[str, Any]:
+    return _appointment_result(appointments.book(session, actor, args))
+
+
+def _reschedule(session: Session, actor: Actor, args: RescheduleAppointment) -> dict[str, Any]:
+    return _appointment_result(appointments.reschedule(session, actor, args))
+
+
+def _cancel(session: Session, actor: Actor, args: CancelAppointment) -> dict[str, Any]:
+    return _appointment_result(appointments.cancel(session, actor, args))
+
+
+def _set_status(session: Session, actor: Actor, args: SetAppointmentStatus) -> dict[str, Any]:
+    return _appointment_result(appointments.set_status(session, actor, args))
+
+
+def _follow_up(session: Session, actor: Actor, args: RequestFollowUp) -> dict[str, Any]:
+    follow_up = follow_ups.request_follow_up(session, actor, args)
+    return {"follow_up_id": str(follow_up.id), "due_date": follow_up.due_date.isoformat()}
+
+
+def _cancel_follow_up(session: Session, actor: Actor, args: CancelFollowUp) -> dict[str, Any]:
+    follow_up = follow_ups.cancel_follow_up(session, actor, args)
+    return {"follow_up_id": str(follow_up.id)}
+
+
+def _weekly(session: Session, actor: Actor, args: SetWeeklyAvailability) -> dict[str, Any]:
+    rules = availability.set_weekly_availability(session, actor, args)
+    return {"rule_ids": [str(r.id) for r in rules]}
+
+
+def _add_change(session: Session, actor: Actor, args: AddAvailabilityChange) -> dict[str, Any]:
+    return {"change_id": str(availability.add_availability_change(session, actor, args).id)}
+
+
+def _remove_change(
+    session: Session, actor: Actor, args: RemoveAvailabilityChange
+) -> dict[str, Any]:
+    availability.remove_availability_change(session, actor, args.change_id)
+    return {}
+
+
 MUTATIONS: dict[str, Mutation] = {
     m.name: m
     for m in (
@@ -127,5 +189,14 @@ MUTATIONS: dict[str, Mutation] = {
         Mutation("resolve_conflict", conflicts.ConflictResolution, _resolve),
         Mutation("unmerge_patient", PatientRef, _unmerge),
         Mutation("record_access", RecordAccessArgs, _record_access),
+        Mutation("book_appointment", BookAppointment, _book),
+        Mutation("reschedule_appointment", RescheduleAppointment, _reschedule),
+        Mutation("cancel_appointment", CancelAppointment, _cancel),
+        Mutation("set_appointment_status", SetAppointmentStatus, _set_status),
+        Mutation("request_follow_up", RequestFollowUp, _follow_up),
+        Mutation("cancel_follow_up", CancelFollowUp, _cancel_follow_up),
+        Mutation("set_weekly_availability", SetWeeklyAvailability, _weekly),
+        Mutation("add_availability_change", AddAvailabilityChange, _add_change),
+        Mutation("remove_availability_change", RemoveAvailabilityChange, _remove_change),
     )
 }

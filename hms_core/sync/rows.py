@@ -1,11 +1,11 @@
 """Rows as JSON on the wire, and back: the same table definitions on PostgreSQL and SQLite."""
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, Uuid
+from sqlalchemy import Date, DateTime, Table, Time, Uuid
 
 from hms_core.db.base import Base
 
@@ -31,7 +31,7 @@ def wire_value(value: Any) -> Any:
         return value.value
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     return value
 
@@ -45,4 +45,6 @@ def _from_json(column_type: Any, value: Any) -> Any:
         return datetime.fromisoformat(value)
     if isinstance(column_type, Date):
         return date.fromisoformat(value)
+    if isinstance(column_type, Time):
+        return time.fromisoformat(value)
     return value

@@ -13,9 +13,15 @@ TABLE_SCOPES: dict[str, str] = {
     "department": "hospital",
     "ward": "hospital",
     "bed": "hospital",
+    "doctor_profile": "hospital",
+    "availability_rule": "hospital",
+    "availability_exception": "hospital",
     "patient": "demographics",
     "patient_allergy": "demographics",
     "patient_conflict": "conflicts",
+    "follow_up": "scheduling",
+    "appointment": "scheduling",
+    "outbound_message": "scheduling",
 }
 
 # table -> (column, value): only rows whose column holds the value are in scope.
@@ -29,6 +35,7 @@ SCOPE_PERMISSIONS: dict[str, Perm] = {
     "hospital": Perm.HOSPITAL_READ,
     "demographics": Perm.PATIENT_READ,
     "conflicts": Perm.PATIENT_MERGE,
+    "scheduling": Perm.APPOINTMENT_READ,
 }
 
 

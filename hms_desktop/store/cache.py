@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hms_core.db.base import utcnow
 from hms_core.services import Actor, DomainError
+from hms_core.services.unit import PROVISIONAL
 from hms_core.sync.protocol import Change
 from hms_core.sync.registry import MUTATIONS
 from hms_desktop.store import rows, tracking
@@ -79,7 +80,8 @@ class LocalStore:
     def _open(self) -> None:
         self.engine = open_engine(self.path)
         cache_metadata.create_all(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Provisional: what a mutation decides here (a booked slot) the server may still refuse.
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={PROVISIONAL: True})
         tracking.install(self.sessions)
         if self.get_state("cache_schema") != CACHE_SCHEMA_VERSION:
             # A new file, or one an older program wrote: its rows are taken again from a

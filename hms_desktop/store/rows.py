@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Table, Uuid, delete
+from sqlalchemy import JSON, DateTime, Table, Time, Uuid, delete
 from sqlalchemy.engine import Connection
 
 from hms_core.rules.names import name_tokens
@@ -137,6 +137,8 @@ def _converter(kind: Any) -> Callable[[Any], Any] | None:
         return _uuid_hex
     if isinstance(kind, DateTime):
         return _sqlite_datetime
+    if isinstance(kind, Time):
+        return _sqlite_time
     if isinstance(kind, JSON):
         return _json_text
     return None
@@ -161,6 +163,14 @@ def _sqlite_datetime(value: str | None) -> str | None:
     day, _, clock = body.replace(" ", "T").partition("T")
     whole, _, fraction = clock.partition(".")
     return f"{day} {whole}.{fraction[:6].ljust(6, '0')}"
+
+
+def _sqlite_time(value: str | None) -> str | None:
+    """ISO 8601 time -> SQLAlchemy's SQLite text: six fraction digits."""
+    if value is None:
+        return None
+    whole, _, fraction = value.partition(".")
+    return f"{whole}.{fraction[:6].ljust(6, '0')}"
 
 
 def clear_table(conn: Connection, table: str) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 from hms_desktop.background import SyncController
 from hms_desktop.session import CredentialVault, Prefs, Session
 from hms_desktop.store.patients import LocalPatients
+from hms_desktop.store.scheduling import LocalScheduling
 from hms_desktop.sync.api_client import ApiClient, SessionExpired
 from hms_desktop.tasks import TaskManager
 
@@ -30,6 +31,7 @@ class AppContext(QObject):
         parent: QObject | None = None,
         *,
         patients: LocalPatients | None = None,
+        scheduling: LocalScheduling | None = None,
         sync: SyncController | None = None,
     ) -> None:
         super().__init__(parent)
@@ -39,6 +41,7 @@ class AppContext(QObject):
         self.prefs = prefs
         self.vault = vault
         self.patients = patients  # reads and writes against this user's local cache
+        self.scheduling = scheduling  # doctors, slots, appointments on the same cache
         self.sync = sync
 
     def write(
