@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from hms_core.schemas.errors import field_errors
 from hms_core.schemas.patients import (
     MAX_AGE_YEARS,
+    NotifyBy,
     PatientCreate,
     PatientOut,
     PatientUpdate,
@@ -52,6 +53,13 @@ _TEXT_FIELDS = (
     ("insurance_payer", "Insurer (payer)", "", "insurance"),
     ("insurance_policy_number", "Policy number", "", "insurance"),
     ("insurance_valid_until", "Valid until", DATE_HINT, "insurance"),
+)
+NOTIFY_CHOICES = (
+    ("By SMS if there is a phone, else email", None),
+    ("By SMS", NotifyBy.SMS.value),
+    ("By email", NotifyBy.EMAIL.value),
+    ("By SMS and email", NotifyBy.BOTH.value),
+    ("No messages (patient opted out)", NotifyBy.NONE.value),
 )
 _NOTES_FIELDS = (("past_conditions", "Past conditions"), ("past_surgeries", "Past surgeries"))
 
@@ -88,6 +96,7 @@ class PatientForm(QWidget):
         self._build_identity(sections["identity"])
         for key, label, placeholder, section in _TEXT_FIELDS:
             self._add_line(sections[section], key, label, placeholder)
+        self._build_notify(sections["contact"])
         self.allergies = AllergiesEditor()
         self.rows["allergies"] = sections["allergies"].add_row("Known allergies", self.allergies)
         for key, label in _NOTES_FIELDS:
@@ -129,6 +138,13 @@ class PatientForm(QWidget):
         self.sex_combo.currentIndexChanged.connect(lambda: self.rows["sex"].clear_error())
         self.rows["sex"] = section.add_row("Sex", self.sex_combo, required=True)
 
+    def _build_notify(self, section: FormSection) -> None:
+        """How the patient wants appointment confirmations and reminders."""
+        self.notify_combo = QComboBox()
+        for text, value in NOTIFY_CHOICES:
+            self.notify_combo.addItem(text, value)
+        self.rows["notify_by"] = section.add_row("Appointment messages", self.notify_combo)
+
     def _add_line(
         self, section: FormSection, key: str, label: str, placeholder: str, required: bool = False
     ) -> None:
@@ -162,6 +178,7 @@ class PatientForm(QWidget):
         if self.sex_combo.currentData() is not None:
             data["sex"] = self.sex_combo.currentData()
         data["allergies"] = self.allergies.values()
+        data["notify_by"] = self.notify_combo.currentData()
         return data
 
     def to_create(self) -> PatientCreate:
@@ -194,6 +211,8 @@ class PatientForm(QWidget):
         self.estimate_box.setChecked(patient.birth_date_estimated)
         self.age_edit.setText(str(age_years(patient.birth_date)))
         self.sex_combo.setCurrentIndex(max(0, self.sex_combo.findData(patient.sex.value)))
+        notify = patient.notify_by.value if patient.notify_by else None
+        self.notify_combo.setCurrentIndex(max(0, self.notify_combo.findData(notify)))
         self.allergies.set_allergies(patient.allergies)
 
     def clear(self) -> None:
@@ -206,6 +225,7 @@ class PatientForm(QWidget):
         self.estimate_box.setChecked(False)
         self.age_edit.clear()
         self.sex_combo.setCurrentIndex(0)
+        self.notify_combo.setCurrentIndex(0)
         self.allergies.set_allergies([])
 
     # --- errors -----------------------------------------------------------------------------

@@ -28,12 +28,14 @@ from hms_desktop.widgets.forms import (
     styled_label,
 )
 from hms_desktop.widgets.messages import birth_text, describe_error, patient_name
-from hms_desktop.workspaces.reception.patient_form import PatientForm
+from hms_desktop.workspaces.reception.patient_form import NOTIFY_CHOICES, PatientForm
 
 CONFLICT_TEXT = (
     "Someone else changed this record while you were editing it. Your changes were not saved. "
     "Reload the record to see their changes, then edit again."
 )
+
+NOTIFY_TEXT = {value: text for text, value in NOTIFY_CHOICES}
 
 _DETAIL_SECTIONS = {
     "Contact and address": [
@@ -45,6 +47,7 @@ _DETAIL_SECTIONS = {
         ("Postal code", "postal_code"),
         ("Country", "country"),
         ("Preferred language", "preferred_language"),
+        ("Appointment messages", "notify_by"),
     ],
     "Next of kin": [
         ("Name", "next_of_kin_name"),
@@ -223,6 +226,8 @@ class PatientView(QWidget):
         self.facts_label.setText("   ·   ".join(facts))
         for key, label in self._values.items():
             value = getattr(patient, key)
+            if key == "notify_by":
+                value = NOTIFY_TEXT[value.value if value else None]
             label.setText("—" if value in (None, "") else str(value))
         text, level = allergy_summary(patient)
         self.allergy_banner.set_kind(level)
