@@ -25,7 +25,7 @@ def _open_database(settings: Settings):  # noqa: ANN202 - returns hms_server.db.
 
     url = database_url(settings)
     migrate(url)
-    return Database(make_engine(url))
+    return Database(make_engine(url), settings)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

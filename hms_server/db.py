@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alembic import command
 from hms_server import changelog, embedded_pg
-from hms_server.settings import Settings
+from hms_server.notify import hooks as notify_hooks
+from hms_server.settings import Settings, get_settings
 
 ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
 
@@ -51,11 +52,17 @@ def current_revision(engine: Engine) -> str | None:
 
 
 class Database:
-    """The engine plus a session factory; one unit of work per request."""
+    """The engine plus a session factory; one unit of work per request.
 
-    def __init__(self, engine: Engine) -> None:
+    Every commit turns the domain events of its services into notifications (an outbox, in
+    the same transaction) and records its replicated rows in the change log.
+    """
+
+    def __init__(self, engine: Engine, settings: Settings | None = None) -> None:
         self.engine = engine
+        self.settings = settings or get_settings()
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        notify_hooks.install(self.sessions, self.settings)
         changelog.install(self.sessions)
 
     @contextmanager

@@ -75,8 +75,8 @@ def database_url(pg_admin_uri: str, template_database: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(make_engine(database_url))
+def db(database_url: str, server_settings: Settings) -> Iterator[Database]:
+    database = Database(make_engine(database_url), server_settings)
     yield database
     database.engine.dispose()
 
