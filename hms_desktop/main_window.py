@@ -1,5 +1,6 @@
 """The main window: workspaces rail, global patient search, status bar, sign out."""
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -7,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,7 +23,9 @@ from PySide6.QtWidgets import (
 
 from hms_core.rbac import Perm
 from hms_core.schemas.patients import PatientSummary
+from hms_desktop.live import LiveClient
 from hms_desktop.session import Session
+from hms_desktop.widgets.bell import NotificationBell
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import styled_label
 from hms_desktop.widgets.nav_rail import NavRail
@@ -30,8 +33,11 @@ from hms_desktop.widgets.patient_search import PatientSearchBox
 from hms_desktop.widgets.status_bar import ServerStatus, user_badge
 from hms_desktop.widgets.sync_indicator import SyncIndicator
 from hms_desktop.workspaces.admin.audit_viewer import AuditLogViewer
+from hms_desktop.workspaces.appointments.workspace import AppointmentsWorkspace
+from hms_desktop.workspaces.clinic.workspace import ClinicWorkspace
 from hms_desktop.workspaces.conflicts.inbox import ConflictInbox
 from hms_desktop.workspaces.reception.workspace import PatientsWorkspace
+from hms_desktop.workspaces.schedules.editor import ScheduleEditor
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,17 @@ WORKSPACES = [
         lambda s: s.can(Perm.PATIENT_READ) and not s.can(Perm.PATIENT_REGISTER),
         lambda ctx: PatientsWorkspace(ctx, "Patients"),
     ),
+    WorkspaceSpec(
+        "appointments",
+        "Appointments",
+        lambda s: s.can(Perm.APPOINTMENT_BOOK),
+        AppointmentsWorkspace,
+    ),
+    WorkspaceSpec("clinic", "Clinic", lambda s: s.can(Perm.APPOINTMENT_ATTEND), ClinicWorkspace),
     WorkspaceSpec("conflicts", "Conflicts", lambda s: s.can(Perm.PATIENT_MERGE), ConflictInbox),
+    WorkspaceSpec(
+        "schedules", "Doctors' hours", lambda s: s.can(Perm.SCHEDULE_MANAGE), ScheduleEditor
+    ),
     WorkspaceSpec("audit", "Audit log", lambda s: s.can(Perm.AUDIT_READ), AuditLogViewer),
 ]
 
@@ -121,6 +137,16 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
+        self.live = LiveClient(
+            self.ctx.session.server_url,
+            lambda: self.ctx.api.token,
+            self,
+            client_id=self.ctx.api.client_id,
+        )
+        self.live.refused.connect(self._on_live_refused)
+        self.bell = NotificationBell(self.ctx, self.live)
+        bar.addWidget(self.bell)
+        self.live.start()
         bar.addWidget(self._user_button())
 
     def _user_button(self) -> QToolButton:
@@ -153,6 +179,10 @@ class MainWindow(QMainWindow):
             )
             self.stack.addWidget(empty)
         self.rail.selected.connect(self.show_workspace)
+        for widget in self.workspaces.values():
+            requested = getattr(widget, "patient_requested", None)
+            if requested is not None:  # a workspace asks to open a patient's record
+                requested.connect(self.open_patient_id)
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -187,6 +217,15 @@ class MainWindow(QMainWindow):
                 workspace.open_patient(patient.id)
                 return
 
+    def open_patient_id(self, patient_id: object) -> None:
+        """Open a patient's record by id (from an appointment list, for example)."""
+        for key in ("reception", "patients"):
+            workspace = self.workspaces.get(key)
+            if isinstance(workspace, PatientsWorkspace):
+                self.show_workspace(key)
+                workspace.open_patient(uuid.UUID(str(patient_id)))
+                return
+
     def set_hospital_name(self, name: str) -> None:
         """Window title 'hms — <hospital>' (the server's host until the name is known)."""
         fallback = urlsplit(self.ctx.session.server_url).netloc or self.ctx.session.server_url
@@ -206,6 +245,7 @@ class MainWindow(QMainWindow):
         self.ctx.tasks.run(work, self._finish_logout, self._finish_logout, owner=self)
 
     def _finish_logout(self, _result: Any = None) -> None:
+        self.live.close()
         self.ctx.api.close()
         self.signed_out.emit("")
 
@@ -238,6 +278,14 @@ class MainWindow(QMainWindow):
                 "Your session has ended. Please sign in again; "
                 "changes made on this computer are kept and will be sent."
             )
+
+    def _on_live_refused(self, code: int, reason: str) -> None:
+        if code == 4401 and not self.ctx.session.offline:
+            self.ctx.session_expired.emit(reason)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.live.close()
+        super().closeEvent(event)
 
     def _on_health(self, health: dict[str, Any] | None) -> None:
         if health:

@@ -1,14 +1,28 @@
 """The FastAPI application factory."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 
 from hms_core import SCHEMA_VERSION
-from hms_server.api import audit, auth, health, hospital, patients, sync
+from hms_server.api import (
+    audit,
+    auth,
+    health,
+    hospital,
+    live,
+    notifications,
+    patients,
+    scheduling,
+    sync,
+)
 from hms_server.api.errors import install
 from hms_server.db import Database
 from hms_server.limits import BodySizeLimit
 from hms_server.live import ChangeFeed
+from hms_server.notify.dispatcher import NotificationWorker
 from hms_server.settings import Settings
 
 
@@ -24,8 +38,22 @@ def route_permission(route: APIRoute) -> str | None:
     return (route.openapi_extra or {}).get("x-permission")
 
 
+@asynccontextmanager
+async def _background_work(app: FastAPI) -> AsyncIterator[None]:
+    """While the server runs, a worker queues reminders and delivers patient messages."""
+    thread, stop = NotificationWorker(app.state.db, app.state.settings).start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if (hub := getattr(app.state, "live_hub", None)) is not None:
+            hub.close()
+        thread.join(timeout=30)
+
+
 def create_app(settings: Settings, db: Database) -> FastAPI:
     app = FastAPI(
+        lifespan=_background_work,
         title="hms server",
         version="0.1.0",
         description="Hospital management system API. Every operation names the permission it "
@@ -35,7 +63,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.db = db
     app.state.feed = ChangeFeed(db.engine.url.render_as_string(hide_password=False))
     install(app)
-    for module in (health, auth, patients, audit, hospital, sync):
+    for module in (health, auth, patients, audit, hospital, scheduling, sync, live, notifications):
         for route in module.router.routes:
             if isinstance(route, APIRoute):
                 extra = route.openapi_extra or {}

@@ -14,6 +14,7 @@ from hms_core import SCHEMA_VERSION
 from hms_core.schemas.audit import AuditEventOut
 from hms_core.schemas.auth import LoginRequest, LoginResponse, UserOut
 from hms_core.schemas.errors import ErrorResponse
+from hms_core.schemas.notifications import MarkAllReadResult, NotificationList, NotificationOut
 from hms_core.schemas.patients import (
     PatientSummary,
 )
@@ -122,6 +123,24 @@ class ApiClient:
         """Patients matching an MRN, a phone number or name fragments in any order."""
         response = self._send("GET", "/api/patients", params={"q": q, "limit": limit})
         return self._parse(response, list[PatientSummary])
+
+    # --- notifications (the bell) --------------------------------------------------------------
+
+    def notifications(self, unread_only: bool = False, limit: int = 50) -> NotificationList:
+        """The signed-in user's notifications, newest first, and the unread count."""
+        params = {"unread_only": unread_only, "limit": limit}
+        return self._parse(self._send("GET", "/api/notifications", params=params), NotificationList)
+
+    def mark_notification_read(self, notification_id: uuid.UUID) -> NotificationOut:
+        """Mark one notification read (one already read stays as it was)."""
+        path = f"/api/notifications/{notification_id}/read"
+        return self._parse(self._send("POST", path), NotificationOut)
+
+    def mark_all_notifications_read(self, until: datetime | None = None) -> MarkAllReadResult:
+        """Mark read every notification created up to `until` (default: all of them)."""
+        body = {"until": until.isoformat() if until else None}
+        response = self._send("POST", "/api/notifications/read-all", json=body)
+        return self._parse(response, MarkAllReadResult)
 
     # --- admin ------------------------------------------------------------------------------
 

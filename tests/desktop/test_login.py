@@ -15,7 +15,7 @@ from tests.desktop.helpers import SIGN_IN_TIMEOUT_MS, close_controller, fill_log
 def test_good_password_opens_the_main_window_with_the_roles_rail(qtbot, controller, live_server):
     window = sign_in(qtbot, controller, live_server.url, live_server.users["reception"])
     assert window.isVisible()
-    assert window.rail_titles() == ["Reception", "Conflicts"]
+    assert window.rail_titles() == ["Reception", "Appointments", "Conflicts"]
     assert controller.login_dialog is None
     assert window.windowTitle().startswith("hms — ")
     qtbot.waitUntil(lambda: window.server_status.online is True, timeout=SIGN_IN_TIMEOUT_MS)
@@ -24,9 +24,12 @@ def test_good_password_opens_the_main_window_with_the_roles_rail(qtbot, controll
 @pytest.mark.parametrize(
     ("role", "rail"),
     [
-        ("reception", ["Reception", "Conflicts"]),
-        ("doctor", ["Patients"]),
-        ("admin", ["Reception", "Conflicts", "Audit log"]),
+        ("reception", ["Reception", "Appointments", "Conflicts"]),
+        ("doctor", ["Patients", "Clinic"]),
+        (
+            "admin",
+            ["Reception", "Appointments", "Clinic", "Conflicts", "Doctors' hours", "Audit log"],
+        ),
     ],
 )
 def test_each_role_sees_only_its_workspaces(qtbot, controller, live_server, role, rail):
@@ -98,7 +101,7 @@ def test_remembered_token_skips_the_password(qtbot, controller, live_server, mem
     try:
         with qtbot.waitSignal(again.main_window_shown, timeout=SIGN_IN_TIMEOUT_MS) as blocker:
             again.start()
-        assert blocker.args[0].rail_titles() == ["Patients"]
+        assert blocker.args[0].rail_titles() == ["Patients", "Clinic"]
     finally:
         close_controller(again)
 

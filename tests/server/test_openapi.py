@@ -17,6 +17,7 @@ def test_every_operation_has_typed_models(live_server):
                 "/api/auth/logout",
                 "/api/patients/{patient_id}/duplicate-match",
                 "/sync/mrn-block",
+                "/api/notifications/{notification_id}/read",
             }:
                 assert "$ref" in operation["requestBody"]["content"]["application/json"]["schema"]
     schemas = spec["components"]["schemas"]
