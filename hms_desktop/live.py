@@ -73,7 +73,10 @@ class LiveClient(QObject):
         self._running = False
         self._retry.stop()
         self._watchdog.stop()
-        self._socket.close()
+        if self._socket.state() == QAbstractSocket.SocketState.ConnectedState:
+            self._socket.close()
+        else:  # still connecting: a close frame cannot be written yet
+            self._socket.abort()
         self._set_connected(False)
 
     def _open(self) -> None:
