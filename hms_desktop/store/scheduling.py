@@ -52,8 +52,10 @@ class LocalScheduling:
         """The signed-in user's doctor profile, if they are a doctor."""
         user_id = self.store.actor.user_id
         query = select(DoctorProfile).where(DoctorProfile.user_id == user_id)
-        found = self.store.read(lambda s: s.execute(query).scalar_one_or_none())
-        return DoctorOut.model_validate(found) if found else None
+        # validated inside the read: the rollback that ends it expires the ORM row
+        return self.store.read(
+            lambda s: next((DoctorOut.model_validate(d) for d in s.execute(query).scalars()), None)
+        )
 
     def free_slots(
         self,
