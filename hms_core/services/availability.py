@@ -283,8 +283,8 @@ def add_availability_change(
         id=args.id or new_id(),
         doctor_id=doctor.id,
         kind=args.kind.value,
-        starts_at=args.starts_at,
-        ends_at=args.ends_at,
+        starts_at=aware(args.starts_at),
+        ends_at=aware(args.ends_at),
         slot_minutes=args.slot_minutes,
         reason=args.reason,
     )

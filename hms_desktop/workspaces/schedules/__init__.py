@@ -1,0 +1,1 @@
+"""Doctors' hours: weekly availability, leave and extra sessions (administrators)."""
