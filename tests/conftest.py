@@ -121,6 +121,14 @@ def start_server(app, sock: socket.socket) -> tuple[uvicorn.Server, threading.Th
     return server, thread
 
 
+def close_live_sockets(app) -> None:  # noqa: ANN001
+    """Close open WebSockets first: a desktop under test cannot answer a close while its
+    event loop is not running, and the server would wait its whole graceful timeout."""
+    hub = getattr(app.state, "live_hub", None)
+    if hub is not None:
+        hub.close_sockets()
+
+
 @dataclass
 class RestartableServer:
     """A real server on a fixed 127.0.0.1 port that a test can stop and start again."""
@@ -143,6 +151,7 @@ class RestartableServer:
 
     def stop(self) -> None:
         if self._running is not None:
+            close_live_sockets(self.app)
             server, thread, sock = self._running
             server.should_exit = True
             thread.join(timeout=10)
@@ -167,8 +176,10 @@ def live_server(db: Database, server_settings: Settings) -> Iterator[LiveServer]
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server, thread = start_server(create_app(server_settings, db), sock)
+    app = create_app(server_settings, db)
+    server, thread = start_server(app, sock)
     yield LiveServer(url=f"http://127.0.0.1:{port}", db=db, settings=server_settings)
+    close_live_sockets(app)
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()

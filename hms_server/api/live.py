@@ -59,6 +59,8 @@ IDLE_SECONDS = 10.0  # the listener keeps its connection this long after the las
 READY_SECONDS = 5.0  # how long a new socket waits for LISTEN before saying hello anyway
 QUEUE_LIMIT = 500  # events waiting for one slow socket; beyond that it is told to resync
 CLOSE_TRY_AGAIN = 1013  # the standard "try again later": the desktop reconnects with back-off
+CLOSE_RESTARTING = 1012  # the standard "service restart": the desktop reconnects with back-off
+CLOSING = "_closing"  # internal: a socket's sender closes it on this (never sent)
 Event = dict[str, Any]
 
 
@@ -138,6 +140,14 @@ class LiveHub:
             with self._lock:
                 self._subscribers.discard(sub)
                 self._last_left = time.monotonic()
+
+    def close_sockets(self) -> None:
+        """Tell every connected socket to close now (1012: reconnect later), without waiting
+        for clients to answer: a server about to stop calls this first."""
+        with self._lock:
+            targets = list(self._subscribers)
+        for sub in targets:
+            sub.deliver({"type": CLOSING})
 
     def close(self, timeout: float = 3.0) -> None:
         """Stop the listener thread (at server shutdown)."""
@@ -306,6 +316,9 @@ async def _forward(
                 await websocket.close(still.code, "Your session has ended. Please sign in again.")
                 return
             expires_at, event = still.expires_at, {"type": PING}
+        if event.get("type") == CLOSING:
+            await websocket.close(CLOSE_RESTARTING, "The server is restarting.")
+            return
         await websocket.send_json(event)
 
 
