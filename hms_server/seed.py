@@ -188,37 +188,54 @@ def _appointments(session, doctors: list[DoctorProfile], rng: random.Random) -> 
     booked = 0
     for doctor in doctors:
         zone = ZoneInfo(doctor.timezone)
+        slot = _slot_minutes(session, doctor)
         today = now.astimezone(zone).date()
-        slot = 20 if doctor.number in (2, 3) else 15
-        for offset in range(0, 6):
+        for offset in range(6):
             day = today + timedelta(days=offset)
             if day.weekday() >= 5:
                 continue
             for start in _demo_times(day, zone, slot, rng, busy=0.55 if offset == 0 else 0.3):
-                status = _demo_status(start, now, rng)
-                session.add(
-                    Appointment(
-                        patient_id=rng.choice(patients),
-                        doctor_id=doctor.id,
-                        doctor_number=doctor.number,
-                        department_id=doctor.department_id,
-                        starts_at=start,
-                        ends_at=start + timedelta(minutes=slot),
-                        status=status,
-                        reason=rng.choice(DEMO_REASONS),
-                        booked_by="reception",
-                        confirmed_at=now if status != REQUESTED else None,
-                        checked_in_at=min(now, start)
-                        if status in (CHECKED_IN, COMPLETED)
-                        else None,
-                        completed_at=start + timedelta(minutes=slot)
-                        if status == COMPLETED
-                        else None,
-                    )
-                )
+                end = start + timedelta(minutes=slot)
+                session.add(_demo_appointment(doctor, start, end, now, rng.choice(patients), rng))
                 booked += 1
     session.flush()
     return booked
+
+
+def _slot_minutes(session, doctor: DoctorProfile) -> int:  # noqa: ANN001
+    return (
+        session.execute(
+            select(AvailabilityRule.slot_minutes).where(AvailabilityRule.doctor_id == doctor.id)
+        )
+        .scalars()
+        .first()
+        or 15
+    )
+
+
+def _demo_appointment(
+    doctor: DoctorProfile,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    patient_id: object,
+    rng: random.Random,
+) -> Appointment:
+    status = _demo_status(start, now, rng)
+    return Appointment(
+        patient_id=patient_id,
+        doctor_id=doctor.id,
+        doctor_number=doctor.number,
+        department_id=doctor.department_id,
+        starts_at=start,
+        ends_at=end,
+        status=status,
+        reason=rng.choice(DEMO_REASONS),
+        booked_by="reception",
+        confirmed_at=None if status == REQUESTED else now,
+        checked_in_at=min(now, start) if status in (CHECKED_IN, COMPLETED) else None,
+        completed_at=end if status == COMPLETED else None,
+    )
 
 
 DEMO_REASONS = [
