@@ -6,13 +6,16 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from hms_core.db import Bed, Department, Patient, User
+from hms_core.db import Appointment, Bed, Department, DoctorProfile, Patient, User
+from hms_core.schemas.scheduling import SlotQuery
+from hms_core.services.availability import free_slots
 from hms_server.db import Database, head_revision, make_engine
 
 HMS_SERVER = str(Path(sys.executable).parent / "hms-server")
@@ -137,6 +140,12 @@ def test_seed_demo_builds_the_demo_hospital_once(database_url):
             roles = set(session.execute(select(User.role)).scalars())
             departments = set(session.execute(select(Department.name)).scalars())
             beds = session.execute(select(func.count(Bed.id))).scalar_one()
+            doctors = session.execute(select(func.count(DoctorProfile.id))).scalar_one()
+            slots = free_slots(
+                session,
+                SlotQuery(department_id=_general_medicine(session), first_day=_monday(), days=5),
+            )
+            booked = session.execute(select(func.count(Appointment.id))).scalar_one()
     finally:
         db.engine.dispose()
     assert patients >= 200
@@ -152,3 +161,15 @@ def test_seed_demo_builds_the_demo_hospital_once(database_url):
     }
     assert {"General Medicine", "Cardiology", "Orthopedics", "Pediatrics"} <= departments
     assert beds >= 50
+    assert doctors == 9 and booked > 50
+    assert len(slots) > 20  # next week's general clinic has free slots to book
+
+
+def _general_medicine(session) -> object:  # noqa: ANN001
+    return session.execute(select(Department.id).where(Department.code == "GEN")).scalar_one()
+
+
+def _monday() -> date:
+    """Monday of next week (the demo hospital works weekdays)."""
+    today = datetime.now(UTC).date()
+    return today + timedelta(days=7 - today.weekday())
