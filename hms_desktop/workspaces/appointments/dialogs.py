@@ -1,0 +1,169 @@
+"""Dialogs on one appointment: cancel it (with a reason) or move it to another free time."""
+
+from zoneinfo import ZoneInfo
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hms_core.schemas.scheduling import AppointmentView, FreeSlot
+from hms_desktop.widgets.context import AppContext
+from hms_desktop.widgets.forms import set_invalid, set_style_property, styled_label
+from hms_desktop.workspaces.appointments.directory import (
+    Directory,
+    doctor_items,
+    fill_combo,
+    select_data,
+)
+from hms_desktop.workspaces.appointments.models import slot_text, when_text
+from hms_desktop.workspaces.appointments.slot_picker import SlotPicker
+
+MIN_REASON = 3  # as CancelAppointment requires
+
+
+def summary(appointment: AppointmentView, zone: ZoneInfo) -> str:
+    """'Amara Diallo (MRN 10000017) with Dr. X, Tue 8 Dec at 09:30'."""
+    return (
+        f"{appointment.patient_name} (MRN {appointment.mrn}) with {appointment.doctor_name}, "
+        f"{when_text(appointment.starts_at, zone)}"
+    )
+
+
+class _AppointmentDialog(QDialog):
+    """Title, the appointment in one line, then the caller's fields, an error line, buttons."""
+
+    def __init__(self, title: str, text: str, confirm: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(24, 20, 24, 16)
+        self.body.setSpacing(10)
+        self.body.addWidget(styled_label(title, "dialogTitle"))
+        line = styled_label(text, "hint")
+        line.setWordWrap(True)
+        self.body.addWidget(line)
+        self.error_label = styled_label("", "fieldError")
+        self.error_label.setWordWrap(True)
+        self.keep_button = QPushButton("Keep as it is")
+        self.keep_button.clicked.connect(self.reject)
+        self.confirm_button = QPushButton(confirm)
+        self.confirm_button.setProperty("role", "primary")
+        self.confirm_button.setDefault(True)
+        self.confirm_button.clicked.connect(self._confirm)
+
+    def finish_layout(self) -> None:
+        """Append the error line and the buttons under the caller's fields."""
+        self.body.addWidget(self.error_label)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.keep_button)
+        row.addWidget(self.confirm_button)
+        self.body.addLayout(row)
+
+    def problem(self) -> str:
+        """What still stops the confirmation ('' when nothing)."""
+        return ""
+
+    def _confirm(self) -> None:
+        problem = self.problem()
+        self.error_label.setText(problem)
+        if not problem:
+            self.accept()
+
+
+class CancelDialog(_AppointmentDialog):
+    """Asks why; the reason is required."""
+
+    def __init__(self, appointment: AppointmentView, zone: ZoneInfo, parent: QWidget) -> None:
+        super().__init__(
+            "Cancel the appointment", summary(appointment, zone), "Cancel appointment", parent
+        )
+        self.appointment = appointment
+        self.keep_button.setText("Keep the appointment")
+        self.confirm_button.setProperty("role", "danger")
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setPlaceholderText("Why? e.g. “patient called: feels better”")
+        self.reason_edit.setMaxLength(300)
+        self.body.addWidget(styled_label("Reason (required)", "fieldCaption"))
+        self.body.addWidget(self.reason_edit)
+        self.finish_layout()
+        self.setMinimumWidth(520)
+
+    @property
+    def reason(self) -> str:
+        return self.reason_edit.text().strip()
+
+    def problem(self) -> str:
+        missing = len(self.reason) < MIN_REASON
+        set_invalid(self.reason_edit, missing)
+        return "Give the reason for cancelling (a few words)." if missing else ""
+
+
+class RescheduleDialog(_AppointmentDialog):
+    """A slot picker over the appointment's department; the chosen free time is `slot`."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        appointment: AppointmentView,
+        directory: Directory,
+        parent: QWidget,
+    ) -> None:
+        zone = directory.zone(appointment.department_id, appointment.doctor_id)
+        super().__init__(
+            "Move the appointment", "Now: " + summary(appointment, zone), "Move appointment", parent
+        )
+        self.appointment, self._directory = appointment, directory
+        self.doctor_combo = QComboBox()
+        fill_combo(
+            self.doctor_combo,
+            doctor_items(directory, appointment.department_id, "Any doctor of the department"),
+            keep=False,
+        )
+        select_data(self.doctor_combo, appointment.doctor_id)
+        self.doctor_combo.currentIndexChanged.connect(self._scope_changed)
+        self.picker = SlotPicker(ctx)
+        self.picker.slot_chosen.connect(self._chosen)
+        self.chosen_label = styled_label("Pick the new time.", "chosenSlot")
+        self.chosen_label.setWordWrap(True)
+        self.picker.footer.insertWidget(0, self.chosen_label, 1)
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setPlaceholderText("Optional, e.g. “patient asked for the afternoon”")
+        self.reason_edit.setMaxLength(300)
+        self.body.addWidget(styled_label("Doctor", "fieldCaption"))
+        self.body.addWidget(self.doctor_combo)
+        self.body.addWidget(self.picker, 1)
+        self.body.addWidget(styled_label("Why it moves", "fieldCaption"))
+        self.body.addWidget(self.reason_edit)
+        self.finish_layout()
+        self.resize(760, 620)
+        self._scope_changed()
+
+    @property
+    def slot(self) -> FreeSlot | None:
+        return self.picker.selected_slot
+
+    @property
+    def reason(self) -> str:
+        return self.reason_edit.text().strip()
+
+    def problem(self) -> str:
+        return "" if self.slot is not None else "Choose the new time first."
+
+    def _scope_changed(self) -> None:
+        doctor_id = self.doctor_combo.currentData()
+        zone = self._directory.zone(self.appointment.department_id, doctor_id)
+        self.picker.set_scope(self.appointment.department_id, doctor_id, zone)
+
+    def _chosen(self, slot: FreeSlot | None) -> None:
+        if slot is not None:
+            self.error_label.clear()
+        text = "Pick the new time." if slot is None else "New: " + slot_text(slot, self.picker.zone)
+        self.chosen_label.setText(text)
+        set_style_property(self.chosen_label, "state", "" if slot is None else "chosen")
