@@ -147,8 +147,11 @@ def reschedule(session: Session, actor: Actor, args: RescheduleAppointment) -> A
         "starts_at": starts_at,
         "ends_at": ends_at,
     }
+    if appointment.status in (CONFIRMED, CHECKED_IN, TENTATIVE):
+        # A move on a desk's copy waits for the server's word like a new booking does.
+        changes.update(status=TENTATIVE if is_provisional(session) else CONFIRMED)
     if appointment.status == CHECKED_IN:
-        changes.update(status=CONFIRMED, checked_in_at=None)
+        changes.update(checked_in_at=None)
     _place(session, appointment, department_wide=False, changes=changes)
     _audit(
         session,
@@ -207,7 +210,7 @@ def set_status(session: Session, actor: Actor, args: SetAppointmentStatus) -> Ap
         raise InvalidData(
             "A patient can be marked as not attending only after the appointment time."
             if target == NO_SHOW
-            else "Check-in opens on the day of the appointment."
+            else "Check-in opens 12 hours before the appointment."
         )
     appointment.status = target
     _stamp(appointment, target, at)

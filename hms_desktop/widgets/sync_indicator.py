@@ -78,7 +78,10 @@ class SyncIndicator(QWidget):
         """Open the list of changes the server refused."""
         if self._ctx.sync is None:
             return
-        self.attention_dialog = AttentionDialog(self._ctx.sync.store, self._ctx.tasks, self)
+        sync = self._ctx.sync
+        self.attention_dialog = AttentionDialog(
+            sync.store, self._ctx.tasks, self, after_write=sync.local_write
+        )
         self.attention_dialog.open()
 
     def sync_now(self) -> None:
@@ -102,3 +105,5 @@ class SyncIndicator(QWidget):
         self.upgrade_label.setVisible(status.upgrade_required)
         for label in (self.pending_label, self.last_label):
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(label.text()) + 4)
+        # The status bar sizes its widgets from their minimum: grow with the texts at once.
+        self.setMinimumWidth(self.layout().totalMinimumSize().width())
