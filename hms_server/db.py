@@ -25,7 +25,14 @@ def database_url(settings: Settings) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # Sessions in UTC: psycopg then returns datetime.UTC moments, which need no conversion.
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
+    )
 
 
 def alembic_config(url: str) -> Config:

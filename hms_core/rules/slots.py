@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 LEAVE = "leave"
 EXTRA = "extra"
@@ -73,6 +74,8 @@ def _utc(value: object, name: str) -> datetime:
     """`value` as aware UTC; ValueError for anything but a timezone-aware datetime."""
     if not isinstance(value, datetime):
         raise ValueError(f"{name} must be a datetime, got {value!r}")
+    if value.tzinfo is UTC:
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware (UTC), got naive {value.isoformat()}")
     return value.astimezone(UTC)
@@ -349,6 +352,29 @@ def _check_range(first_day: object, last_day: object) -> None:
         raise ValueError(f"last_day {last_day} is before first_day {first_day}")
 
 
+def _offered(
+    sessions: Iterable[WeeklySession],
+    changes: Iterable[AvailabilityChange],
+    tz: tzinfo,
+    first_day: date,
+    last_day: date,
+) -> tuple[Interval, ...]:
+    """Offered slots as sorted, disjoint (start, end) UTC tuples, remembered: availability
+    changes rarely and every desk asks for the same weeks (the inputs are frozen values)."""
+    return _remembered(tuple(sessions), tuple(changes), tz, first_day, last_day)
+
+
+@lru_cache(maxsize=1024)
+def _remembered(
+    sessions: tuple[WeeklySession, ...],
+    changes: tuple[AvailabilityChange, ...],
+    tz: tzinfo,
+    first_day: date,
+    last_day: date,
+) -> tuple[Interval, ...]:
+    return tuple(_candidates(sessions, changes, tz, first_day, last_day))
+
+
 def _candidates(
     sessions: Iterable[WeeklySession],
     changes: Iterable[AvailabilityChange],
@@ -412,7 +438,7 @@ def candidate_slots(
     """
     tz = _check_tz(tz)
     _check_range(first_day, last_day)
-    return [Slot(s, e) for s, e in _candidates(sessions, changes, tz, first_day, last_day)]
+    return [Slot(s, e) for s, e in _offered(sessions, changes, tz, first_day, last_day)]
 
 
 def free_slots(
@@ -449,7 +475,7 @@ def free_slots(
     first_day = max(first_day, not_before.astimezone(tz).date() - _DAY)
     if first_day > last_day:
         return []
-    candidates = _candidates(sessions, changes, tz, first_day, last_day)
+    candidates = _offered(sessions, changes, tz, first_day, last_day)
     candidates = [c for c in candidates if c[0] >= not_before]
     free = _without(candidates, _merge(intervals))
     if limit is not None:

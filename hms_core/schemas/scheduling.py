@@ -16,7 +16,8 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)
 RequiredReason = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)
 ]
-Minutes = Annotated[int, Field(ge=5, le=240)]
+MAX_MINUTES = 240  # the longest appointment or slot
+Minutes = Annotated[int, Field(ge=5, le=MAX_MINUTES)]
 
 
 class _Args(BaseModel):
