@@ -226,9 +226,9 @@ def test_declining_a_request_needs_a_reason(qtbot, controller, live_server):
     qtbot.waitUntil(lambda: requests.model.rowCount() == 1, timeout=WAIT)
     requests.decline_button.click()
     dialog = workspace.actions.decline_dialog
-    assert dialog is not None and not dialog.ok_button.isEnabled()
+    assert dialog is not None and not dialog.confirm_button.isEnabled()
     dialog.reason_edit.setText("Please see your GP first")
-    dialog.ok_button.click()
+    dialog.confirm_button.click()
     qtbot.waitUntil(lambda: server_status(live_server, asked) == "cancelled", timeout=WAIT)
     assert "Declined PatientB Tester's request" in workspace.notice.text()
 

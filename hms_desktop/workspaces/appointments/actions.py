@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QWidget
 from hms_core.schemas.scheduling import AppointmentView
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.messages import describe_error
-from hms_desktop.workspaces.appointments.dialogs import CancelDialog, RescheduleDialog
+from hms_desktop.widgets.reason_dialog import ReasonDialog
+from hms_desktop.workspaces.appointments.dialogs import RescheduleDialog, cancel_dialog
 from hms_desktop.workspaces.appointments.directory import Directory
 from hms_desktop.workspaces.appointments.models import slot_text, when_text
 
@@ -31,7 +32,7 @@ class AppointmentActions(QObject):
         self._ctx = ctx
         self._directory = directory
         self._parent = parent
-        self.cancel_dialog: CancelDialog | None = None
+        self.cancel_dialog: ReasonDialog | None = None
         self.reschedule_dialog: RescheduleDialog | None = None
 
     def check_in(self, appointment: AppointmentView) -> None:
@@ -45,7 +46,7 @@ class AppointmentActions(QObject):
     def cancel(self, appointment: AppointmentView) -> None:
         """Ask for the reason, then cancel."""
         zone = self._directory().zone(appointment.department_id, appointment.doctor_id)
-        dialog = CancelDialog(appointment, zone, self._parent)
+        dialog = cancel_dialog(appointment, zone, self._parent)
         dialog.accepted.connect(lambda: self._cancel(appointment, dialog.reason))
         self.cancel_dialog = dialog
         dialog.open()

@@ -1,6 +1,6 @@
-"""Painted cells of the appointment lists: status chips and two-line cells."""
+"""Painted cells of the appointment lists: two-line cells, and the day list's table."""
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -10,14 +10,9 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
+from hms_desktop.widgets.status_chip import StatusChipDelegate
 from hms_desktop.widgets.tables import make_table_view
-from hms_desktop.workspaces.appointments.models import (
-    SECOND_LINE_ROLE,
-    STATUS_CHIPS,
-    STATUS_COLUMN,
-    STATUS_ROLE,
-    ZonedModel,
-)
+from hms_desktop.workspaces.appointments.models import SECOND_LINE_ROLE, STATUS_COLUMN, ZonedModel
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_HEIGHT = 46
@@ -28,39 +23,6 @@ def _background(option: QStyleOptionViewItem, index: Index, delegate: QStyledIte
     """Let the style paint the cell's background and selection, without its text."""
     delegate.initStyleOption(option, index)
     option.text = ""
-
-
-class StatusChipDelegate(QStyledItemDelegate):
-    """Paints the status as a coloured, rounded chip (the model's display text on it)."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        words, status = index.data(Qt.ItemDataRole.DisplayRole), index.data(STATUS_ROLE)
-        _background(option, index, self)
-        style = option.widget.style() if option.widget else None
-        if style is not None:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
-        if not words:
-            return
-        _, ink, fill = STATUS_CHIPS.get(status, ("", "#344054", "#eaecf0"))
-        font = QFont(option.font)
-        font.setBold(True)
-        font.setPointSizeF(max(7.5, font.pointSizeF() - 0.5))
-        metrics = QFontMetrics(font)
-        room = option.rect.width() - 16
-        text = metrics.elidedText(words, Qt.TextElideMode.ElideRight, room - 16)
-        width = min(room, metrics.horizontalAdvance(text) + 18)
-        height = metrics.height() + 6
-        top = option.rect.top() + (option.rect.height() - height) // 2
-        chip = QRect(option.rect.left() + 8, top, width, height)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(fill))
-        painter.drawRoundedRect(chip, height / 2, height / 2)
-        painter.setFont(font)
-        painter.setPen(QColor(ink))
-        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
-        painter.restore()
 
 
 class TwoLineDelegate(QStyledItemDelegate):

@@ -2,19 +2,12 @@
 
 from zoneinfo import ZoneInfo
 
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QHBoxLayout,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from hms_core.schemas.scheduling import AppointmentView, FreeSlot
 from hms_desktop.widgets.context import AppContext
-from hms_desktop.widgets.forms import set_invalid, set_style_property, styled_label
+from hms_desktop.widgets.forms import set_style_property, styled_label
+from hms_desktop.widgets.reason_dialog import ConfirmDialog, ReasonDialog
 from hms_desktop.workspaces.appointments.directory import (
     Directory,
     doctor_items,
@@ -23,8 +16,6 @@ from hms_desktop.workspaces.appointments.directory import (
 )
 from hms_desktop.workspaces.appointments.models import slot_text, when_text
 from hms_desktop.workspaces.appointments.slot_picker import SlotPicker
-
-MIN_REASON = 3  # as CancelAppointment requires
 
 
 def summary(appointment: AppointmentView, zone: ZoneInfo) -> str:
@@ -35,77 +26,21 @@ def summary(appointment: AppointmentView, zone: ZoneInfo) -> str:
     )
 
 
-class _AppointmentDialog(QDialog):
-    """Title, the appointment in one line, then the caller's fields, an error line, buttons."""
-
-    def __init__(self, title: str, text: str, confirm: str, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.body = QVBoxLayout(self)
-        self.body.setContentsMargins(24, 20, 24, 16)
-        self.body.setSpacing(10)
-        self.body.addWidget(styled_label(title, "dialogTitle"))
-        line = styled_label(text, "hint")
-        line.setWordWrap(True)
-        self.body.addWidget(line)
-        self.error_label = styled_label("", "fieldError")
-        self.error_label.setWordWrap(True)
-        self.keep_button = QPushButton("Keep as it is")
-        self.keep_button.clicked.connect(self.reject)
-        self.confirm_button = QPushButton(confirm)
-        self.confirm_button.setProperty("role", "primary")
-        self.confirm_button.setDefault(True)
-        self.confirm_button.clicked.connect(self._confirm)
-
-    def finish_layout(self) -> None:
-        """Append the error line and the buttons under the caller's fields."""
-        self.body.addWidget(self.error_label)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.keep_button)
-        row.addWidget(self.confirm_button)
-        self.body.addLayout(row)
-
-    def problem(self) -> str:
-        """What still stops the confirmation ('' when nothing)."""
-        return ""
-
-    def _confirm(self) -> None:
-        problem = self.problem()
-        self.error_label.setText(problem)
-        if not problem:
-            self.accept()
+def cancel_dialog(appointment: AppointmentView, zone: ZoneInfo, parent: QWidget) -> ReasonDialog:
+    """Asks why the appointment is cancelled; the reason is required."""
+    return ReasonDialog(
+        "Cancel the appointment",
+        summary(appointment, zone),
+        confirm="Cancel appointment",
+        keep="Keep the appointment",
+        placeholder="Why? e.g. “patient called: feels better”",
+        missing="Give the reason for cancelling (a few words).",
+        caption="Reason (required)",
+        parent=parent,
+    )
 
 
-class CancelDialog(_AppointmentDialog):
-    """Asks why; the reason is required."""
-
-    def __init__(self, appointment: AppointmentView, zone: ZoneInfo, parent: QWidget) -> None:
-        super().__init__(
-            "Cancel the appointment", summary(appointment, zone), "Cancel appointment", parent
-        )
-        self.appointment = appointment
-        self.keep_button.setText("Keep the appointment")
-        self.confirm_button.setProperty("role", "danger")
-        self.reason_edit = QLineEdit()
-        self.reason_edit.setPlaceholderText("Why? e.g. “patient called: feels better”")
-        self.reason_edit.setMaxLength(300)
-        self.body.addWidget(styled_label("Reason (required)", "fieldCaption"))
-        self.body.addWidget(self.reason_edit)
-        self.finish_layout()
-        self.setMinimumWidth(520)
-
-    @property
-    def reason(self) -> str:
-        return self.reason_edit.text().strip()
-
-    def problem(self) -> str:
-        missing = len(self.reason) < MIN_REASON
-        set_invalid(self.reason_edit, missing)
-        return "Give the reason for cancelling (a few words)." if missing else ""
-
-
-class RescheduleDialog(_AppointmentDialog):
+class RescheduleDialog(ConfirmDialog):
     """A slot picker over the appointment's department; the chosen free time is `slot`."""
 
     def __init__(

@@ -8,23 +8,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from hms_core.schemas.scheduling import AppointmentView, FollowUpView, FreeSlot
+from hms_desktop.widgets.status_chip import STATUS_ROLE
 from hms_desktop.widgets.tables import Column, RecordTableModel
 
 Index = QModelIndex | QPersistentModelIndex
-STATUS_ROLE = Qt.ItemDataRole.UserRole + 10
 SECOND_LINE_ROLE = Qt.ItemDataRole.UserRole + 11
 STATUS_COLUMN = 3
 
-# status -> (words on the chip, text colour, chip colour)
-STATUS_CHIPS: dict[str, tuple[str, str, str]] = {
-    "requested": ("Requested · doctor confirms", "#93370d", "#fef0c7"),
-    "tentative": ("Awaiting server", "#93370d", "#fffaeb"),
-    "confirmed": ("Confirmed", "#05603a", "#dcfae6"),
-    "checked_in": ("Checked in", "#0b4f8a", "#d7e8fa"),
-    "in_consultation": ("With the doctor", "#4a1fb8", "#ebe9fe"),
-    "completed": ("Completed", "#344054", "#eaecf0"),
-    "cancelled": ("Cancelled", "#912018", "#fee4e2"),
-    "no_show": ("No-show", "#912018", "#fee4e2"),
+# status -> the desk's words on the chip (its colours are the shared `CHIP_COLOURS`)
+CHIP_WORDS: dict[str, str] = {
+    "requested": "Requested · doctor confirms",
+    "tentative": "Awaiting server",
+    "confirmed": "Confirmed",
+    "checked_in": "Checked in",
+    "in_consultation": "With the doctor",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "no_show": "No-show",
 }
 
 
@@ -58,7 +58,8 @@ def slot_text(slot: FreeSlot, zone: ZoneInfo) -> str:
 
 
 def status_words(status: str) -> str:
-    return STATUS_CHIPS.get(status, (status.replace("_", " ").capitalize(), "", ""))[0]
+    """The desk's words for a status: 'Awaiting server', 'With the doctor' …"""
+    return CHIP_WORDS.get(status, status.replace("_", " ").capitalize())
 
 
 def waited_minutes(appointment: AppointmentView, now: datetime | None = None) -> int | None:

@@ -16,9 +16,24 @@ from hms_core.schemas.scheduling import AppointmentView
 from hms_desktop.store.scheduling import LocalScheduling
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.messages import describe_error
+from hms_desktop.widgets.reason_dialog import ReasonDialog
 from hms_desktop.workspaces.clinic import rules
-from hms_desktop.workspaces.clinic.decline_dialog import DeclineDialog
 from hms_desktop.workspaces.clinic.follow_up_dialog import FollowUpDialog
+
+
+def _decline_dialog(appointment: AppointmentView, when: str, parent: QWidget) -> ReasonDialog:
+    """Asks why a request is declined; the reason is required (it is kept with the appointment)."""
+    return ReasonDialog(
+        "Decline request",
+        f"{appointment.patient_name} · MRN {appointment.mrn} · {when}",
+        heading="Decline this request?",
+        confirm="Decline request",
+        keep="Cancel",
+        placeholder="Reason (required), e.g. please see your GP first",
+        missing="Give a reason of at least three characters",
+        hold=True,
+        parent=parent,
+    )
 
 
 class VisitActions(QObject):
@@ -33,7 +48,7 @@ class VisitActions(QObject):
         self._parent = parent
         self._zone = zone
         self.follow_up_dialog: FollowUpDialog | None = None
-        self.decline_dialog: DeclineDialog | None = None
+        self.decline_dialog: ReasonDialog | None = None
 
     def confirm(self, appointment: AppointmentView) -> None:
         """Confirm a requested appointment."""
@@ -77,8 +92,8 @@ class VisitActions(QObject):
     def ask_decline(self, appointment: AppointmentView) -> None:
         """Ask for the reason, then decline the request."""
         when = rules.short_when(appointment.starts_at, self._zone())
-        dialog = DeclineDialog(appointment, when, self._parent)
-        dialog.accepted.connect(lambda: self._decline(appointment, when, dialog.reason()))
+        dialog = _decline_dialog(appointment, when, self._parent)
+        dialog.accepted.connect(lambda: self._decline(appointment, when, dialog.reason))
         dialog.finished.connect(dialog.deleteLater)
         self.decline_dialog = dialog
         dialog.open()

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
 from hms_core.schemas.scheduling import AppointmentView
+from hms_desktop.widgets.status_chip import STATUS_ROLE, StatusChipDelegate
 from hms_desktop.widgets.tables import Column, RecordTableModel, make_table_view
 from hms_desktop.workspaces.clinic.rules import (
     ENDED,
@@ -19,7 +20,6 @@ from hms_desktop.workspaces.clinic.rules import (
     status_text,
     waiting_text,
 )
-from hms_desktop.workspaces.clinic.status_pill import STATUS_ROLE, StatusPillDelegate
 
 Index = QModelIndex | QPersistentModelIndex
 TIME, PATIENT, MRN, STATUS, WAITING, REASON = range(6)
@@ -98,10 +98,10 @@ class DayModel(RecordTableModel[AppointmentView]):
 
 
 def make_day_view(model: DayModel, parent: QWidget | None = None) -> QTableView:
-    """The table of the day with the status pills and sensible column widths."""
+    """The table of the day with the status chips and sensible column widths."""
     view = make_table_view(model, parent)
     view.setObjectName("clinicDayTable")
-    view.setItemDelegateForColumn(STATUS, StatusPillDelegate(view))
+    view.setItemDelegateForColumn(STATUS, StatusChipDelegate(view))
     view.verticalHeader().setDefaultSectionSize(40)
     header = view.horizontalHeader()
     for column, width in ((TIME, 64), (PATIENT, 180), (MRN, 100), (STATUS, 150), (WAITING, 84)):
