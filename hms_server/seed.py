@@ -1,14 +1,11 @@
 """The demo hospital: departments, staff of every role, wards and beds, and patients."""
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from hms_core.db import (
-    Appointment,
-    AvailabilityRule,
     Bed,
     Department,
     DoctorProfile,
@@ -16,7 +13,6 @@ from hms_core.db import (
     User,
     Ward,
 )
-from hms_core.db.scheduling import CHECKED_IN, COMPLETED, CONFIRMED, REQUESTED
 from hms_core.schemas.patients import PatientCreate
 from hms_core.services import DuplicateSuspected
 from hms_core.services.actor import SYSTEM
@@ -24,6 +20,7 @@ from hms_core.services.audit import record_audit
 from hms_core.services.patients import register_patient
 from hms_server.auth import create_user
 from hms_server.db import Database
+from hms_server.demo_schedule import add_appointments, add_weekly_hours
 
 DEPARTMENTS = [
     ("GEN", "General Medicine", "Internal medicine"),
@@ -114,7 +111,7 @@ def seed_demo(
             except DuplicateSuspected:
                 continue
     with db.unit_of_work() as session:
-        booked = _appointments(session, doctors, rng)
+        booked = add_appointments(session, doctors, rng)
     return (
         f"seeded {len(DEPARTMENTS)} departments, {len(STAFF) + len(DOCTORS)} users, "
         f"{len(WARDS)} wards with {beds} beds, {made + 1} patients, {booked} appointments"
@@ -147,128 +144,9 @@ def _staff(session, departments: dict[str, Department], timezone: str) -> list[D
         )
         session.add(doctor)
         session.flush()
-        _weekly_hours(session, doctor, dept)
+        add_weekly_hours(session, doctor, dept)
         doctors.append(doctor)
     return doctors
-
-
-def _weekly_hours(session, doctor: DoctorProfile, dept: str) -> None:  # noqa: ANN001
-    """Weekdays 08:30–16:30 with a lunch break; cardiology in 20-minute slots; emergency
-    also on Saturday mornings."""
-    slot = 20 if dept == "CAR" else 15
-    for weekday in range(5):
-        session.add(
-            AvailabilityRule(
-                doctor_id=doctor.id,
-                weekday=weekday,
-                start_time=time(8, 30),
-                end_time=time(16, 30),
-                slot_minutes=slot,
-                break_start=time(12, 30),
-                break_end=time(13, 30),
-            )
-        )
-    if dept == "EMR":
-        session.add(
-            AvailabilityRule(
-                doctor_id=doctor.id,
-                weekday=5,
-                start_time=time(9),
-                end_time=time(12),
-                slot_minutes=slot,
-            )
-        )
-
-
-def _appointments(session, doctors: list[DoctorProfile], rng: random.Random) -> int:  # noqa: ANN001
-    """A realistic week: today's clinic under way (some seen, some waiting) and the
-    next days partly booked, a few requests for the doctors to confirm."""
-    patients = list(session.execute(select(Patient.id).order_by(Patient.mrn)).scalars())
-    now = datetime.now(UTC)
-    booked = 0
-    for doctor in doctors:
-        zone = ZoneInfo(doctor.timezone)
-        slot = _slot_minutes(session, doctor)
-        today = now.astimezone(zone).date()
-        for offset in range(6):
-            day = today + timedelta(days=offset)
-            if day.weekday() >= 5:
-                continue
-            for start in _demo_times(day, zone, slot, rng, busy=0.55 if offset == 0 else 0.3):
-                end = start + timedelta(minutes=slot)
-                session.add(_demo_appointment(doctor, start, end, now, rng.choice(patients), rng))
-                booked += 1
-    session.flush()
-    return booked
-
-
-def _slot_minutes(session, doctor: DoctorProfile) -> int:  # noqa: ANN001
-    return (
-        session.execute(
-            select(AvailabilityRule.slot_minutes).where(AvailabilityRule.doctor_id == doctor.id)
-        )
-        .scalars()
-        .first()
-        or 15
-    )
-
-
-def _demo_appointment(
-    doctor: DoctorProfile,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    patient_id: object,
-    rng: random.Random,
-) -> Appointment:
-    status = _demo_status(start, now, rng)
-    return Appointment(
-        patient_id=patient_id,
-        doctor_id=doctor.id,
-        doctor_number=doctor.number,
-        department_id=doctor.department_id,
-        starts_at=start,
-        ends_at=end,
-        status=status,
-        reason=rng.choice(DEMO_REASONS),
-        booked_by="reception",
-        confirmed_at=None if status == REQUESTED else now,
-        checked_in_at=min(now, start) if status in (CHECKED_IN, COMPLETED) else None,
-        completed_at=end if status == COMPLETED else None,
-    )
-
-
-DEMO_REASONS = [
-    "Follow-up of blood pressure",
-    "Chest pain on exertion",
-    "Knee pain after a fall",
-    "Child with fever and cough",
-    "Antenatal check",
-    "Recurring headaches",
-    "Skin rash",
-    "Earache",
-    "Review of test results",
-    "Repeat prescription",
-]
-
-
-def _demo_times(day: date, zone: ZoneInfo, slot: int, rng: random.Random, busy: float):  # noqa: ANN202
-    """Some of the day's slot starts in the demo hours (08:30–12:30, 13:30–16:30 local)."""
-    for begin, end in ((time(8, 30), time(12, 30)), (time(13, 30), time(16, 30))):
-        moment = datetime.combine(day, begin, zone)
-        stop = datetime.combine(day, end, zone)
-        while moment + timedelta(minutes=slot) <= stop:
-            if rng.random() < busy:
-                yield moment.astimezone(UTC)
-            moment += timedelta(minutes=slot)
-
-
-def _demo_status(start: datetime, now: datetime, rng: random.Random) -> str:
-    if start < now - timedelta(hours=1):
-        return COMPLETED
-    if start < now + timedelta(minutes=30):
-        return CHECKED_IN
-    return REQUESTED if rng.random() < 0.08 else CONFIRMED
 
 
 def _wards(session, departments: dict[str, Department]) -> int:  # noqa: ANN001
