@@ -70,7 +70,7 @@ class PatientRef(BaseModel):
 class AccessEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(pattern=r"^patient\.(read|search)$")
+    action: str = Field(pattern=r"^(patient\.(read|search)|appointment\.list)$")
     at: datetime
     patient_id: uuid.UUID | None = None
     detail: dict[str, Any] = Field(default_factory=dict)

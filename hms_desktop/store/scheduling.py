@@ -23,6 +23,7 @@ from hms_core.schemas.scheduling import (
     SlotQuery,
 )
 from hms_core.services import availability, schedule_views
+from hms_core.services.audit import record_audit
 from hms_desktop.store.cache import LocalStore
 
 WAITING = ("checked_in",)
@@ -33,6 +34,7 @@ class LocalScheduling:
 
     def __init__(self, store: LocalStore) -> None:
         self.store = store
+        self._audited: set[tuple[Any, ...]] = set()  # lists already audited in this session
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -85,11 +87,30 @@ class LocalScheduling:
         """The appointments of one local day, earliest first."""
         start = datetime.combine(day, time.min, zone).astimezone(UTC)
         end = datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC)
-        return self.store.read(
-            lambda s: schedule_views.appointments_between(
-                s, start, end, doctor_id=doctor_id, department_id=department_id
+        key = (day, doctor_id, department_id)
+
+        def read(session: Session) -> list[AppointmentView]:
+            found = schedule_views.appointments_between(
+                session, start, end, doctor_id=doctor_id, department_id=department_id
             )
-        )
+            if key not in self._audited:  # the first look at a list, not every refresh
+                self._audit_list(session, key, len(found))
+            return found
+
+        views = self.store.read(read)
+        self._audited.add(key)
+        return views
+
+    def _audit_list(self, session: Session, key: tuple[Any, ...], rows: int) -> None:
+        """Leave an access record: this user saw these patients' appointments."""
+        day, doctor_id, department_id = key
+        detail = {"day": day.isoformat(), "rows": rows}
+        if doctor_id is not None:
+            detail["doctor_id"] = str(doctor_id)
+        if department_id is not None:
+            detail["department_id"] = str(department_id)
+        record_audit(session, self.store.actor, "appointment.list", detail=detail)
+        session.flush()  # hands the record to the cache's access log (see store.tracking)
 
     def appointment(self, appointment_id: uuid.UUID) -> AppointmentView | None:
         return self.store.read(lambda s: schedule_views.appointment_view(s, appointment_id))

@@ -253,6 +253,7 @@ class SyncWorker:
                 self.engine.ensure_token()
                 if self.engine.bootstrap_if_needed():
                     self._on_pulled()
+                    self._set_online(True)  # say "Synced" now, not after the first long poll
                 if self.engine.pull_changes(wait=self._long_poll):
                     self._on_pulled()
                 self._set_online(True)

@@ -1,9 +1,11 @@
 """Bookings made on desktop caches: tentative until the server confirms, refused with
 alternatives when another desk took the slot first (nothing lost, nothing doubled)."""
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 
-from hms_core.db import Appointment
+from hms_core.db import Appointment, AuditEvent
 from hms_core.schemas.scheduling import FreeSlot
 from hms_desktop.store.scheduling import LocalScheduling
 from tests.clinic import at, make_clinic, tomorrow
@@ -65,3 +67,29 @@ def test_two_desks_booking_one_slot_offline_end_with_one_booking_and_one_refusal
         assert session.execute(select(func.count(Appointment.id))).scalar_one() == 1
     for pc in (first, second):
         pc.close()
+
+
+def test_looking_at_a_day_list_is_audited_once_on_the_server(live_server, tmp_path):
+    clinic = make_clinic(live_server.db)
+    pc = make_pc(live_server, tmp_path)
+    pc.engine.sync_once()
+    desk = LocalScheduling(pc.store)
+    desk.book(
+        clinic.patients[0], slot_at(clinic.doctor, clinic.departments["GEN"], at(tomorrow(), 9))
+    )
+    zone = ZoneInfo("UTC")
+    assert len(desk.day(tomorrow(), zone)) == 1
+    assert len(desk.day(tomorrow(), zone)) == 1  # a refresh of the same list
+    desk.day(tomorrow(), zone, doctor_id=clinic.doctor)  # another list
+    pc.engine.sync_once()
+    with live_server.db.unit_of_work() as session:
+        events = (
+            session.execute(select(AuditEvent).where(AuditEvent.action == "appointment.list"))
+            .scalars()
+            .all()
+        )
+    assert len(events) == 2
+    assert {e.actor_username for e in events} == {"test-reception"}
+    assert {e.detail["rows"] for e in events} == {1}
+    assert all(e.detail["from_cache"] for e in events)
+    pc.close()
