@@ -453,6 +453,21 @@ def free_slots(
 ) -> list[Slot]:
     """candidate_slots minus those overlapping any busy interval [start, end) and those starting
     before not_before; the first `limit` of them (all when limit is None)."""
+    found = free_intervals(sessions, changes, busy, tz, first_day, last_day, not_before, limit)
+    return [Slot(s, e) for s, e in found]
+
+
+def free_intervals(
+    sessions: Iterable[WeeklySession],
+    changes: Iterable[AvailabilityChange],
+    busy: Iterable[tuple[datetime, datetime]],
+    tz: tzinfo,
+    first_day: date,
+    last_day: date,
+    not_before: datetime,
+    limit: int | None = None,
+) -> list[Interval]:
+    """free_slots as plain (start, end) tuples, for callers that search many doctors."""
     tz = _check_tz(tz)
     _check_range(first_day, last_day)
     not_before = _utc(not_before, "not_before")
@@ -478,9 +493,7 @@ def free_slots(
     candidates = _offered(sessions, changes, tz, first_day, last_day)
     candidates = [c for c in candidates if c[0] >= not_before]
     free = _without(candidates, _merge(intervals))
-    if limit is not None:
-        free = free[:limit]
-    return [Slot(s, e) for s, e in free]
+    return free if limit is None else free[:limit]
 
 
 def fits_availability(

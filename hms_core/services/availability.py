@@ -158,11 +158,11 @@ def free_slots(
     found: list[tuple[datetime, str, int, datetime]] = []
     for index, offer in enumerate(offers):
         doctor, name = offer.doctor, offer.doctor.display_name
-        free = slots.free_slots(
+        free = slots.free_intervals(
             offer.sessions, offer.changes, busy.get(doctor.id, []), offer.tz,
             query.first_day, last_day, not_before, query.limit,
         )  # fmt: skip
-        found.extend((s.starts_at, name, index, s.ends_at) for s in free)
+        found.extend((start, name, index, end) for start, end in free)
     found.sort()  # plain tuples: objects are made only for the slots returned
     who = [(o.doctor.id, o.doctor.display_name, o.doctor.department_id) for o in offers]
     return [_free_slot(*who[i], start, end) for start, _, i, end in found[: query.limit]]
