@@ -70,7 +70,7 @@ def handle_events(session: Session, settings: Settings) -> None:
 def _booked(session: Session, appointment: Appointment, _data: dict, settings: Settings) -> None:
     if appointment.status == CONFIRMED:
         _tell_patient(session, appointment, BOOKED, settings)
-    title = "New appointment request to confirm" if appointment.status == REQUESTED else None
+    title = "Request to confirm" if appointment.status == REQUESTED else None
     title = f"{title or 'New appointment'}: {_patient_name(session, appointment)}"
     _tell_doctor(session, appointment, "appointment_booked", title, settings)
 

@@ -1,25 +1,27 @@
 """The notification bell: the server's unread count, live arrivals, marking read, offline."""
 
-import shutil
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QToolBar
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
 
+from hms_core.db import User
+from hms_core.schemas.scheduling import BookAppointment
+from hms_core.services import Actor, appointments
 from hms_desktop.live import LiveClient
 from hms_desktop.main_window import MainWindow
 from hms_desktop.widgets.bell import NotificationBell
 from hms_server.app import create_app
+from tests.clinic import at, make_clinic, tomorrow
 from tests.conftest import RestartableServer, free_port
 from tests.desktop.conftest import OFFSCREEN_NOISE
 from tests.desktop.helpers import SIGN_IN_TIMEOUT_MS, shots_dir, sign_in
 from tests.server.test_live import notify
 
-SCREENS = Path("/tmp/hms_screens")
 # The popup is a Qt.Popup, which grabs the keyboard; the offscreen platform cannot, and says so.
 # (One qt_log_ignore mark wins, so it repeats the offscreen noise conftest.py ignores.)
 popup_noise = pytest.mark.qt_log_ignore(
@@ -34,21 +36,6 @@ def server(live_server) -> Iterator[RestartableServer]:  # noqa: ANN001
     running.start()
     yield running
     running.stop()
-
-
-def toolbar_bell(window: MainWindow) -> NotificationBell:
-    """The bell of the main toolbar (put there as main_window.py does, if it has none yet)."""
-    bell = window.findChild(NotificationBell)
-    if bell is None:
-        ctx = window.ctx
-        live = LiveClient(
-            ctx.session.server_url, lambda: ctx.api.token, window, client_id=ctx.api.client_id
-        )
-        bell = NotificationBell(ctx, live)
-        bar = window.findChild(QToolBar, "mainToolbar")
-        bar.insertWidget(bar.actions()[-1], bell)
-        live.start()
-    return bell
 
 
 def server_unread(live_server, role: str = "doctor") -> int:  # noqa: ANN001
@@ -69,41 +56,36 @@ def shot(window: MainWindow, bell: NotificationBell, path: Path) -> None:
     part: QPixmap = canvas.copy(canvas.width() - width, 0, width, popup_bottom + 24)
     assert part.save(str(path))
     assert path.stat().st_size > 5_000
-    SCREENS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SCREENS / path.name)
+
+
+def book(db, clinic, patient: int, hour: int, **extra) -> None:  # noqa: ANN001
+    """Reception books a patient with the test doctor, through the booking service."""
+    with db.unit_of_work() as session:
+        desk = session.execute(select(User).where(User.username == "test-reception")).scalar_one()
+        actor = Actor(desk.id, desk.username, "reception")
+        args = BookAppointment(
+            patient_id=clinic.patients[patient], doctor_id=clinic.doctor,
+            starts_at=at(tomorrow(), hour), reason="Cough", **extra,
+        )  # fmt: skip
+        appointments.book(session, actor, args)
 
 
 @popup_noise
 def test_bell_counts_live_arrivals_and_marks_read(qtbot, controller, live_server, server, tmp_path):
     db = live_server.db
-    notify(
-        db,
-        "doctor",
-        "Clinic moved to room 4",
-        body="Your Tuesday clinic now runs in room 4 (outpatients, ground floor).",
-        age=timedelta(days=1, hours=2),
-    )
-    notify(
-        db,
-        "doctor",
-        "Follow-up requested",
-        body="NWOSU, Adaeze asked for a follow-up after her last visit.",
-        age=timedelta(hours=3),
-    )
+    clinic = make_clinic(db)
+    book(db, clinic, 0, 9)
+    book(db, clinic, 1, 10)
     window = sign_in(qtbot, controller, server.url, server.users["doctor"])
-    bell = toolbar_bell(window)
+    bell = window.bell
     qtbot.waitUntil(lambda: bell.unread == 2 and bell.model.rowCount() == 2, timeout=10_000)
     qtbot.waitUntil(lambda: bell.live.connected, timeout=SIGN_IN_TIMEOUT_MS)
 
-    arrived = notify(
-        db,
-        "doctor",
-        "Lab result ready: full blood count",
-        body="OKAFOR, Chidi — haemoglobin 9.1 g/dL (low). Please review.",
-    )
+    book(db, clinic, 2, 11, request_only=True)  # reception books; the doctor is told at once
     qtbot.waitUntil(lambda: bell.unread == 3, timeout=10_000)  # no click: the live channel
-    assert bell.model.item(0).id == arrived
-    qtbot.waitUntil(lambda: bell.model.item(0).body.startswith("OKAFOR"), timeout=10_000)
+    newest = bell.model.item(0)
+    assert newest.title == "Request to confirm: PatientC Tester"
+    qtbot.waitUntil(lambda: "11:00" in bell.model.item(0).body, timeout=10_000)
 
     bell.click()
     assert bell.popup.isVisible() and not bell.popup.hint.isVisible()
@@ -129,7 +111,7 @@ def test_offline_the_bell_keeps_the_last_list_and_says_so(
 ):
     notify(live_server.db, "nurse", "Bed 12 observations due", body="Four-hourly vital signs.")
     window = sign_in(qtbot, controller, server.url, server.users["nurse"])
-    bell = toolbar_bell(window)
+    bell = window.bell
     qtbot.waitUntil(lambda: bell.live.connected and bell.unread == 1, timeout=10_000)
 
     server.stop()

@@ -326,7 +326,7 @@ def test_a_request_waits_for_confirmation_before_the_patient_hears(hdb, clinic):
     appointment = book(hdb, clinic, patient, local_start(days=4), status="requested")
     assert messages(hdb) == []
     [note] = bell(hdb, clinic.doctor_user_id)
-    assert note.title == "New appointment request to confirm: Grace Wanjiru"
+    assert note.title == "Request to confirm: Grace Wanjiru"
 
     set_status(hdb, appointment, "confirmed", "requested")
     [confirmation] = messages(hdb)
