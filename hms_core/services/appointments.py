@@ -204,14 +204,7 @@ def set_status(session: Session, actor: Actor, args: SetAppointmentStatus) -> Ap
         )
     actor.require(allowed[target])
     at = _moment(args.at)
-    if target in (NO_SHOW, CHECKED_IN) and at < availability.aware(appointment.starts_at) - (
-        timedelta(hours=12) if target == CHECKED_IN else timedelta(0)
-    ):
-        raise InvalidData(
-            "A patient can be marked as not attending only after the appointment time."
-            if target == NO_SHOW
-            else "Check-in opens 12 hours before the appointment."
-        )
+    _check_timing(appointment, target, at)
     appointment.status = target
     _stamp(appointment, target, at)
     _touch(appointment)
@@ -227,6 +220,25 @@ def set_status(session: Session, actor: Actor, args: SetAppointmentStatus) -> Ap
         previous=previous,
     )
     return appointment
+
+
+# status -> (how long before the appointment it may be set, the refusal otherwise)
+TIMING: dict[str, tuple[timedelta, str]] = {
+    CHECKED_IN: (timedelta(hours=12), "Check-in opens 12 hours before the appointment."),
+    NO_SHOW: (
+        timedelta(0),
+        "A patient can be marked as not attending only after the appointment time.",
+    ),
+}
+
+
+def _check_timing(appointment: Appointment, target: str, at: datetime) -> None:
+    """Refuse a step taken too early, or stamped by a clock running ahead of the server's."""
+    if at > utcnow() + CLOCK_SKEW:
+        raise InvalidData("This computer's clock is ahead of the server's; check the clock.")
+    opens_before, refusal = TIMING.get(target, (None, ""))
+    if opens_before is not None and at < availability.aware(appointment.starts_at) - opens_before:
+        raise InvalidData(refusal)
 
 
 def _stamp(appointment: Appointment, status: str, at: datetime) -> None:
@@ -291,7 +303,7 @@ def _period(
 def _check_time(starts_at: datetime, booked_at: datetime) -> None:
     now = utcnow()
     if booked_at > now + CLOCK_SKEW:
-        raise InvalidData("The booking's clock is ahead of the server's; check the PC's clock.")
+        raise InvalidData("This computer's clock is ahead of the server's; check the clock.")
     if starts_at < booked_at - timedelta(minutes=5):
         raise InvalidData(
             "This time has already passed. Choose a time from now on.",
