@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     sms_sender: str = "HMS"
 
     @model_validator(mode="after")
+    def _sane_reminders(self) -> "Settings":
+        if any(not 0 < hours <= 24 * 30 for hours in self.reminder_hours):
+            raise ValueError("HMS_REMINDER_HOURS must list hours between 0 and 720, e.g. [24, 2]")
+        return self
+
+    @model_validator(mode="after")
     def _known_timezone(self) -> "Settings":
         try:
             ZoneInfo(self.timezone)
