@@ -35,6 +35,15 @@ class ChangeFeed:
         self._thread: threading.Thread | None = None
         self._last_wait = 0.0
         self._newest = 0  # the newest seq a notification announced
+        self.closing = False  # a stopping server answers waiting long polls at once
+
+    def release_waiters(self) -> None:
+        """Answer every waiting long poll now, and new ones at once, until `reopen()`."""
+        self.closing = True
+        self._wake(None)
+
+    def reopen(self) -> None:
+        self.closing = False
 
     async def wait_beyond(self, seq: int, timeout: float) -> bool:
         """Wait until a change after `seq` commits (True) or `timeout` seconds pass (False)."""

@@ -122,8 +122,9 @@ def start_server(app, sock: socket.socket) -> tuple[uvicorn.Server, threading.Th
 
 
 def close_live_sockets(app) -> None:  # noqa: ANN001
-    """Close open WebSockets first: a desktop under test cannot answer a close while its
-    event loop is not running, and the server would wait its whole graceful timeout."""
+    """End open WebSockets and long polls first: a desktop under test cannot answer a close
+    while its event loop is not running, and the server would wait its graceful timeout."""
+    app.state.feed.release_waiters()
     hub = getattr(app.state, "live_hub", None)
     if hub is not None:
         hub.close_sockets()
@@ -143,6 +144,7 @@ class RestartableServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.app.state.feed.reopen()
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))

@@ -73,9 +73,9 @@ async def _until_change(request: Request, feed: ChangeFeed, seq: int, deadline: 
     """Wait for a change after `seq`: True when one committed, False at the deadline or when
     the client went away (checked every second, so stopping the server is not held up)."""
     while (left := deadline - time.monotonic()) > 0:
-        if await request.is_disconnected():
+        if feed.closing or await request.is_disconnected():
             return False
-        if await feed.wait_beyond(seq, min(left, 1.0)):
+        if await feed.wait_beyond(seq, min(left, 1.0)) and not feed.closing:
             return True
     return False
 
