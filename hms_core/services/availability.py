@@ -136,7 +136,9 @@ def busy_intervals(
     if exclude is not None:
         query = query.where(Appointment.id != exclude)
     busy: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for doctor_id, starts_at, ends_at in session.execute(query):
+    # Plain rows through the connection: no ORM bookkeeping for thousands of tuples.
+    session.flush()  # (the connection does not flush pending changes by itself)
+    for doctor_id, starts_at, ends_at in session.connection().execute(query):
         busy[doctor_id].append((aware(starts_at), aware(ends_at)))
     return busy
 
