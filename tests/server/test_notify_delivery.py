@@ -393,17 +393,17 @@ def test_the_gateway_refusing_a_number_is_final_and_an_outage_is_retried(
 # --- the worker --------------------------------------------------------------------------------
 
 
+def booked_long_ago(db: Database, clinic: Clinic) -> datetime:
+    """An appointment in ten days, booked five days ago and announced then; its start."""
+    starts = local_start(days=10)
+    book(db, clinic, add_patient(db), starts, created_at=starts - timedelta(days=5),
+         emit_event=False)  # fmt: skip
+    return starts
+
+
 def test_the_worker_reminds_and_delivers_in_one_tick(db, clinic, server_settings, gateway):
     settings = notify_settings(server_settings, sms_url=gateway.url, sms_token=SecretStr(SMS_TOKEN))
-    starts = local_start(days=10)
-    book(
-        db,
-        clinic,
-        add_patient(db),
-        starts,
-        created_at=starts - timedelta(days=5),
-        emit_event=False,
-    )
+    starts = booked_long_ago(db, clinic)
     worker = NotificationWorker(db, settings)
 
     tick = worker.tick(starts - timedelta(hours=23))
@@ -418,10 +418,7 @@ def test_a_reminder_still_waiting_when_the_visit_begins_is_dropped(
     db, clinic, server_settings, gateway
 ):
     settings = notify_settings(server_settings)
-    starts = local_start(days=10)
-    book(
-        db, clinic, add_patient(db), starts, created_at=starts - timedelta(days=5), emit_event=False
-    )
+    starts = booked_long_ago(db, clinic)
     with db.unit_of_work() as session:
         assert queue_reminders(session, starts - timedelta(hours=23), settings) == 1
 
@@ -432,15 +429,7 @@ def test_a_reminder_still_waiting_when_the_visit_begins_is_dropped(
 
 def test_without_an_sms_gateway_texts_fail_once_and_say_why(db, clinic, server_settings):
     settings = notify_settings(server_settings)
-    starts = local_start(days=10)
-    book(
-        db,
-        clinic,
-        add_patient(db),
-        starts,
-        created_at=starts - timedelta(days=5),
-        emit_event=False,
-    )
+    starts = booked_long_ago(db, clinic)
     worker = NotificationWorker(db, settings)
 
     assert worker.tick(starts - timedelta(hours=23))["failed"] == 1
