@@ -183,6 +183,8 @@ class MainWindow(QMainWindow):
             requested = getattr(widget, "patient_requested", None)
             if requested is not None:  # a workspace asks to open a patient's record
                 requested.connect(self.open_patient_id)
+            if isinstance(widget, PatientsWorkspace):
+                widget.book_requested.connect(self.book_for_patient)
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -225,6 +227,13 @@ class MainWindow(QMainWindow):
                 self.show_workspace(key)
                 workspace.open_patient(uuid.UUID(str(patient_id)))
                 return
+
+    def book_for_patient(self, patient_id: object) -> None:
+        """Start booking an appointment for a patient (from their record)."""
+        workspace = self.workspaces.get("appointments")
+        if isinstance(workspace, AppointmentsWorkspace):
+            self.show_workspace("appointments")
+            workspace.book_for(uuid.UUID(str(patient_id)))
 
     def set_hospital_name(self, name: str) -> None:
         """Window title 'hms — <hospital>' (the server's host until the name is known)."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hms_core.rbac import Perm
 from hms_core.schemas.patients import PatientOut, Severity
 from hms_core.services.errors import DomainError
 from hms_desktop.widgets.context import AppContext
@@ -28,6 +29,7 @@ from hms_desktop.widgets.forms import (
     styled_label,
 )
 from hms_desktop.widgets.messages import birth_text, describe_error, patient_name
+from hms_desktop.workspaces.reception.patient_appointments import PatientAppointments
 from hms_desktop.workspaces.reception.patient_form import NOTIFY_CHOICES, PatientForm
 
 CONFLICT_TEXT = (
@@ -109,6 +111,7 @@ class PatientView(QWidget):
 
     back_requested = Signal()
     patient_changed = Signal(object)
+    book_requested = Signal(object)  # a patient id: book an appointment for them
 
     def __init__(self, ctx: AppContext, can_edit: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -171,7 +174,14 @@ class PatientView(QWidget):
         self._values: dict[str, QLabel] = {}
         for position, (title, fields) in enumerate(_DETAIL_SECTIONS.items()):
             grid.addWidget(self._detail_card(title, fields), position // 2, position % 2)
-        grid.setRowStretch(len(_DETAIL_SECTIONS), 1)
+        rows = (len(_DETAIL_SECTIONS) + 1) // 2
+        self.appointments: PatientAppointments | None = None
+        if self._ctx.session.can(Perm.APPOINTMENT_READ):
+            self.appointments = PatientAppointments(self._ctx)
+            self.appointments.book_requested.connect(self.book_requested)
+            grid.addWidget(self.appointments, rows, 0, 1, 2)
+            rows += 1
+        grid.setRowStretch(rows, 1)
         scroll.setWidget(holder)
         return scroll
 
@@ -236,6 +246,8 @@ class PatientView(QWidget):
         self.conflict.show_text("")
         self.stack.setCurrentIndex(0)
         self.edit_button.setEnabled(True)
+        if self.appointments is not None:
+            self.appointments.load(patient.id)
 
     def open_patient(self, patient_id: uuid.UUID) -> None:
         """Load a patient from the server and show it."""

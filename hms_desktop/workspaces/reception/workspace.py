@@ -2,6 +2,7 @@
 
 import uuid
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from hms_core.rbac import Perm
@@ -14,6 +15,8 @@ from hms_desktop.workspaces.reception.search_panel import PatientSearchPanel
 
 class PatientsWorkspace(QWidget):
     """Search list, registration form (with patient.register) and the patient view."""
+
+    book_requested = Signal(object)  # a patient id, from the record's appointments card
 
     def __init__(self, ctx: AppContext, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -28,6 +31,7 @@ class PatientsWorkspace(QWidget):
         self.search_panel.register_requested.connect(self.show_registration)
         self.view = PatientView(ctx, can_edit=ctx.session.can(Perm.PATIENT_UPDATE))
         self.view.back_requested.connect(self.show_search)
+        self.view.book_requested.connect(self.book_requested)
         self.stack.addWidget(self.search_panel)
         self.stack.addWidget(self.view)
         self.registration: RegistrationPage | None = None
