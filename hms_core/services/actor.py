@@ -25,7 +25,7 @@ class Actor:
 
     def require(self, permission: Perm) -> None:
         """Raise PermissionDenied unless the actor's role grants `permission`."""
-        if not role_allows(self.role, permission):
+        if not self.can(permission):
             raise PermissionDenied(f"Your role ({self.role}) may not do this ({permission}).")
 
 

@@ -234,8 +234,7 @@ TIMING: dict[str, tuple[timedelta, str]] = {
 
 def _check_timing(appointment: Appointment, target: str, at: datetime) -> None:
     """Refuse a step taken too early, or stamped by a clock running ahead of the server's."""
-    if at > utcnow() + CLOCK_SKEW:
-        raise InvalidData("This computer's clock is ahead of the server's; check the clock.")
+    _check_clock(at)
     opens_before, refusal = TIMING.get(target, (None, ""))
     if opens_before is not None and at < availability.aware(appointment.starts_at) - opens_before:
         raise InvalidData(refusal)
@@ -300,10 +299,15 @@ def _period(
     return starts_at, ends_at
 
 
+def _check_clock(at: datetime) -> None:
+    """Refuse a moment stamped by a desk whose clock runs ahead of the server's."""
+    if at > utcnow() + CLOCK_SKEW:
+        raise InvalidData("This computer's clock is ahead of the server's; check the clock.")
+
+
 def _check_time(starts_at: datetime, booked_at: datetime) -> None:
     now = utcnow()
-    if booked_at > now + CLOCK_SKEW:
-        raise InvalidData("This computer's clock is ahead of the server's; check the clock.")
+    _check_clock(booked_at)
     if starts_at < booked_at - timedelta(minutes=5):
         raise InvalidData(
             "This time has already passed. Choose a time from now on.",

@@ -55,6 +55,14 @@ def get_doctor(session: Session, doctor_id: uuid.UUID) -> DoctorProfile:
     return doctor
 
 
+def doctor_of_user(session: Session, user_id: uuid.UUID | None) -> DoctorProfile | None:
+    """The doctor profile of a staff account, if it has one."""
+    if user_id is None:
+        return None
+    query = select(DoctorProfile).where(DoctorProfile.user_id == user_id)
+    return session.execute(query).scalar_one_or_none()
+
+
 def list_doctors(session: Session, department_id: uuid.UUID | None = None) -> list[DoctorProfile]:
     """Active doctors, by name (of one department when given)."""
     query = select(DoctorProfile).where(
@@ -327,12 +335,12 @@ def fits(offer: Availability, starts_at: datetime, ends_at: datetime) -> bool:
 
 
 def slot_minutes_at(offer: Availability, starts_at: datetime) -> int:
-    """The slot length of the session a booking starts in (15 when none matches)."""
+    """The slot length of the session a booking starts in (the default when none matches)."""
     local = starts_at.astimezone(offer.tz)
     for change in offer.changes:
-        if change.kind == "extra" and change.starts_at <= starts_at < change.ends_at:
-            return change.slot_minutes or 15
+        if change.kind == slots.EXTRA and change.starts_at <= starts_at < change.ends_at:
+            return int(change.slot_length.total_seconds() // 60)
     for session in offer.sessions:
         if session.weekday == local.weekday() and session.start <= local.time() < session.end:
             return session.slot_minutes
-    return 15
+    return slots.DEFAULT_EXTRA_SLOT_MINUTES

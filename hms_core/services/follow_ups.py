@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hms_core.db.base import new_id
@@ -56,11 +55,7 @@ def request_follow_up(session: Session, actor: Actor, args: RequestFollowUp) -> 
 def _doctor(session: Session, actor: Actor, args: RequestFollowUp) -> DoctorProfile | None:
     if args.doctor_id is not None:
         return availability.get_doctor(session, args.doctor_id)
-    if actor.user_id is None:
-        return None
-    return session.execute(
-        select(DoctorProfile).where(DoctorProfile.user_id == actor.user_id)
-    ).scalar_one_or_none()
+    return availability.doctor_of_user(session, actor.user_id)
 
 
 def cancel_follow_up(session: Session, actor: Actor, args: CancelFollowUp) -> FollowUp:

@@ -84,9 +84,7 @@ def follow_ups_due(session: Session, until: date) -> list[FollowUpView]:
         select(FollowUp, Patient, DoctorProfile)
         .join(Patient, Patient.id == FollowUp.patient_id)
         .outerjoin(DoctorProfile, DoctorProfile.id == FollowUp.doctor_id)
-        .where(
-            FollowUp.status == "due", FollowUp.due_date <= until, FollowUp.deleted_at.is_(None)
-        )
+        .where(FollowUp.status == "due", FollowUp.due_date <= until, FollowUp.deleted_at.is_(None))
         .order_by(FollowUp.due_date)
     )
     return [

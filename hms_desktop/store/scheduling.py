@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hms_core.db import AvailabilityException, AvailabilityRule, Department, DoctorProfile
+from hms_core.db import AvailabilityException, AvailabilityRule, Department
 from hms_core.db.base import new_id, utcnow
 from hms_core.schemas.scheduling import (
     AppointmentView,
@@ -25,8 +25,6 @@ from hms_core.schemas.scheduling import (
 from hms_core.services import availability, schedule_views
 from hms_core.services.audit import record_audit
 from hms_desktop.store.cache import LocalStore
-
-WAITING = ("checked_in",)
 
 
 class LocalScheduling:
@@ -52,12 +50,13 @@ class LocalScheduling:
 
     def my_doctor(self) -> DoctorOut | None:
         """The signed-in user's doctor profile, if they are a doctor."""
-        user_id = self.store.actor.user_id
-        query = select(DoctorProfile).where(DoctorProfile.user_id == user_id)
-        # validated inside the read: the rollback that ends it expires the ORM row
-        return self.store.read(
-            lambda s: next((DoctorOut.model_validate(d) for d in s.execute(query).scalars()), None)
-        )
+
+        def read(session: Session) -> DoctorOut | None:
+            # validated inside the read: the rollback that ends it expires the ORM row
+            found = availability.doctor_of_user(session, self.store.actor.user_id)
+            return DoctorOut.model_validate(found) if found else None
+
+        return self.store.read(read)
 
     def free_slots(
         self,
