@@ -1,6 +1,5 @@
 """The FastAPI application factory."""
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -42,9 +41,6 @@ def route_permission(route: APIRoute) -> str | None:
 @asynccontextmanager
 async def _background_work(app: FastAPI) -> AsyncIterator[None]:
     """While the server runs, a worker queues reminders and delivers patient messages."""
-    # What exists at start-up (modules, the app, pools) lives as long as the process: keep it
-    # out of full garbage collections, which would otherwise walk it on every request burst.
-    gc.freeze()
     thread, stop = NotificationWorker(app.state.db, app.state.settings).start()
     try:
         yield

@@ -32,9 +32,9 @@ REASONS = [
 ]  # fmt: skip
 
 
-def add_weekly_hours(session: Session, doctor: DoctorProfile, department_code: str) -> None:
+def add_weekly_hours(session: Session, doctor: DoctorProfile, department_code: str) -> int:
     """Weekdays 08:30–16:30 with a lunch break; cardiology in 20-minute slots; emergency
-    also on Saturday mornings."""
+    also on Saturday mornings. Returns the slot length in minutes."""
     slot = 20 if department_code == "CAR" else 15
     (morning_start, break_start), (break_end, evening_end) = SESSIONS
     for weekday in range(5):
@@ -52,15 +52,18 @@ def add_weekly_hours(session: Session, doctor: DoctorProfile, department_code: s
                 slot_minutes=slot,
             )
         )  # fmt: skip
+    return slot
 
 
-def add_appointments(session: Session, doctors: list[DoctorProfile], rng: random.Random) -> int:
-    """Book the demo week for every doctor; returns how many appointments were made."""
+def add_appointments(
+    session: Session, doctors: list[tuple[DoctorProfile, int]], rng: random.Random
+) -> int:
+    """Book the demo week for every (doctor, slot minutes); returns how many were made."""
     patients = list(session.execute(select(Patient.id).order_by(Patient.mrn)).scalars())
     now = datetime.now(UTC)
     made = 0
-    for doctor in doctors:
-        slot = timedelta(minutes=_slot_minutes(session, doctor))
+    for doctor, minutes in doctors:
+        slot = timedelta(minutes=minutes)
         for start in _booked_starts(doctor, slot, now, rng):
             appointment = _appointment(doctor, start, slot, now, rng)
             appointment.patient_id = rng.choice(patients)
@@ -68,11 +71,6 @@ def add_appointments(session: Session, doctors: list[DoctorProfile], rng: random
             made += 1
     session.flush()
     return made
-
-
-def _slot_minutes(session: Session, doctor: DoctorProfile) -> int:
-    query = select(AvailabilityRule.slot_minutes).where(AvailabilityRule.doctor_id == doctor.id)
-    return session.execute(query).scalars().first() or 15
 
 
 def _booked_starts(

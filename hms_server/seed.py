@@ -127,7 +127,10 @@ def _departments(session) -> dict[str, Department]:  # noqa: ANN001
     return found
 
 
-def _staff(session, departments: dict[str, Department], timezone: str) -> list[DoctorProfile]:  # noqa: ANN001
+def _staff(  # noqa: ANN001
+    session, departments: dict[str, Department], timezone: str
+) -> list[tuple[DoctorProfile, int]]:
+    """Every demo account; returns the doctors with the slot length of their hours."""
     for username, role, full_name in STAFF:
         create_user(session, username, role, DEMO_PASSWORDS[username], full_name)
     doctors = []
@@ -144,8 +147,7 @@ def _staff(session, departments: dict[str, Department], timezone: str) -> list[D
         )
         session.add(doctor)
         session.flush()
-        add_weekly_hours(session, doctor, dept)
-        doctors.append(doctor)
+        doctors.append((doctor, add_weekly_hours(session, doctor, dept)))
     return doctors
 
 

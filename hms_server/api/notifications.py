@@ -72,7 +72,7 @@ def mark_read(caller: Reader, session: UnitOfWork, notification_id: uuid.UUID) -
     if found.read_at is None:
         found.read_at = utcnow()
         session.flush()
-        _tell_other_desktops(session, caller.user.id)
+        _tell_other_desktops(session, caller.user.id, unread_count(session, caller.user.id))
     return NotificationOut.model_validate(found)
 
 
@@ -84,9 +84,10 @@ def mark_all_read(
 ) -> MarkAllReadResult:
     """Mark read every unread notification of the caller created up to `until`."""
     marked = _mark_until(session, caller.user.id, body.until or utcnow())
+    unread = unread_count(session, caller.user.id)
     if marked:
-        _tell_other_desktops(session, caller.user.id)
-    return MarkAllReadResult(marked=marked, unread=unread_count(session, caller.user.id))
+        _tell_other_desktops(session, caller.user.id, unread)
+    return MarkAllReadResult(marked=marked, unread=unread)
 
 
 def _mark_until(session: Session, user_id: uuid.UUID, until: datetime) -> int:
@@ -103,7 +104,7 @@ def _mark_until(session: Session, user_id: uuid.UUID, until: datetime) -> int:
     return session.execute(stmt).rowcount or 0
 
 
-def _tell_other_desktops(session: Session, user_id: uuid.UUID) -> None:
+def _tell_other_desktops(session: Session, user_id: uuid.UUID, unread: int) -> None:
     """The user's other signed-in desktops update their bells at commit."""
-    event = {"type": NOTIFICATIONS_READ, "unread": unread_count(session, user_id)}
+    event = {"type": NOTIFICATIONS_READ, "unread": unread}
     publish(session, event, user_ids=[user_id])

@@ -2,7 +2,7 @@
 and appointment lists. Writes go through sync mutations (hms_core.sync.registry)."""
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -73,8 +73,8 @@ def appointments(
         raise ApiError(422, "validation_error", "Give a period of at most 31 days.")
     found = schedule_views.appointments_between(
         session,
-        _utc(start),
-        _utc(end),
+        availability.aware(start),
+        availability.aware(end),
         doctor_id=doctor_id,
         department_id=department_id,
         patient_id=patient_id,
@@ -87,7 +87,3 @@ def appointments(
         detail={"rows": len(found), "start": start.isoformat()},
     )
     return found
-
-
-def _utc(moment: datetime) -> datetime:
-    return availability.aware(moment)

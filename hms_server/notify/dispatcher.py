@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from hms_core.db.base import utcnow
 from hms_core.db.notifications import CANCELLED, FAILED, PENDING, SENT, OutboundMessage
 from hms_core.db.scheduling import Appointment
+from hms_core.services.availability import aware
 from hms_server.db import Database
 from hms_server.notify import DeliveryError, email, sms
-from hms_server.notify.queue import BOOKED, EMAIL, MOVED, REMINDER, aware, queue_reminders
+from hms_server.notify.queue import BOOKED, EMAIL, MOVED, REMINDER, queue_reminders
 from hms_server.settings import Settings
 
 log = logging.getLogger(__name__)

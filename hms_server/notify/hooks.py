@@ -24,6 +24,7 @@ from hms_core.db.scheduling import (
     Appointment,
     DoctorProfile,
 )
+from hms_core.services.availability import aware
 from hms_core.services.unit import take_events
 from hms_server.live_events import publish
 from hms_server.notify import templates
@@ -32,8 +33,8 @@ from hms_server.notify.queue import (
     CANCELLED_KIND,
     MOVED,
     REMINDER,
-    aware,
     cancel_pending,
+    moment_of,
     queue_for_appointment,
 )
 from hms_server.settings import Settings
@@ -81,7 +82,7 @@ def _moved(session: Session, appointment: Appointment, data: dict, settings: Set
     if appointment.status == CONFIRMED:
         extra = {"previous_starts_at": previous}
         _tell_patient(session, appointment, MOVED, settings, extra)
-    was = f"It was {_when(aware(previous), settings)}" if previous else ""
+    was = f"It was {_when(moment_of(previous), settings)}" if previous else ""
     title = f"Appointment moved: {_patient_name(session, appointment)}"
     _tell_doctor(session, appointment, "appointment_moved", title, settings, was)
 

@@ -9,7 +9,7 @@ bumps it), the offset ("24h") for a reminder, so running the reminder job again 
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from hms_core.db.hospital import Department
 from hms_core.db.notifications import CANCELLED, PENDING, OutboundMessage
 from hms_core.db.patients import Patient
 from hms_core.db.scheduling import CONFIRMED, Appointment, DoctorProfile, FollowUp
+from hms_core.services.availability import aware
 from hms_server.notify import templates
 from hms_server.settings import Settings
 
@@ -64,7 +65,7 @@ def queue_for_appointment(
     code = templates.language_code(patient.preferred_language)
     values = appointment_values(session, appointment, patient, code, settings)
     if extra.get("previous_starts_at") is not None:
-        previous = aware(extra["previous_starts_at"])
+        previous = moment_of(extra["previous_starts_at"])
         values["previous_when"] = templates.format_datetime(previous, code, settings.timezone)
     key = f"{kind}:{appointment.id}:{_iso(appointment.starts_at)}:{extra.get('tag', '')}"
     rendered = templates.render(kind, code, values)
@@ -238,11 +239,10 @@ def _sms_number(phone: str | None) -> str:
     return f"+{digits}" if phone.strip().startswith("+") and digits else digits
 
 
-def aware(value: datetime | str) -> datetime:
-    """A moment (or its ISO text) with a time zone; one without is taken as UTC."""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def moment_of(value: datetime | str) -> datetime:
+    """A moment, or its ISO text (as event data carries it), as aware UTC."""
+    return aware(value if isinstance(value, datetime) else datetime.fromisoformat(value))
 
 
 def _iso(moment: datetime) -> str:
-    return aware(moment).astimezone(UTC).isoformat()
+    return aware(moment).isoformat()
