@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from hms_core.rbac import Perm
+from hms_core.schemas.notifications import CLOSE_UNAUTHENTICATED
 from hms_core.schemas.patients import PatientSummary
 from hms_desktop.live import LiveClient
 from hms_desktop.session import Session
@@ -212,12 +213,7 @@ class MainWindow(QMainWindow):
 
     def open_patient(self, patient: PatientSummary) -> None:
         """Open a patient chosen in the global search in the patients workspace."""
-        for key in ("reception", "patients"):
-            workspace = self.workspaces.get(key)
-            if isinstance(workspace, PatientsWorkspace):
-                self.show_workspace(key)
-                workspace.open_patient(patient.id)
-                return
+        self.open_patient_id(patient.id)
 
     def open_patient_id(self, patient_id: object) -> None:
         """Open a patient's record by id (from an appointment list, for example)."""
@@ -289,7 +285,7 @@ class MainWindow(QMainWindow):
             )
 
     def _on_live_refused(self, code: int, reason: str) -> None:
-        if code == 4401 and not self.ctx.session.offline:
+        if code == CLOSE_UNAUTHENTICATED and not self.ctx.session.offline:
             self.ctx.session_expired.emit(reason)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
