@@ -86,28 +86,82 @@ class LocalScheduling:
         """The appointments of one local day, earliest first."""
         start = datetime.combine(day, time.min, zone).astimezone(UTC)
         end = datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC)
-        key = (day, doctor_id, department_id)
+        return self._listed(
+            start,
+            end,
+            {"day": day.isoformat()},
+            doctor_id=doctor_id,
+            department_id=department_id,
+            statuses=None,
+        )
+
+    def between(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        doctor_id: uuid.UUID | None = None,
+        department_id: uuid.UUID | None = None,
+        statuses: tuple[str, ...] | None = None,
+    ) -> list[AppointmentView]:
+        """The appointments starting in [start, end), earliest first, in one read."""
+        scope = {"start": start.isoformat(), "end": end.isoformat()}
+        return self._listed(
+            start,
+            end,
+            scope,
+            doctor_id=doctor_id,
+            department_id=department_id,
+            statuses=statuses,
+        )
+
+    def _listed(
+        self,
+        start: datetime,
+        end: datetime,
+        scope: dict[str, str],
+        *,
+        doctor_id: uuid.UUID | None,
+        department_id: uuid.UUID | None,
+        statuses: tuple[str, ...] | None,
+    ) -> list[AppointmentView]:
+        """One list read, audited the first time this session looks at it."""
+        key = (tuple(scope.items()), doctor_id, department_id, statuses)
 
         def read(session: Session) -> list[AppointmentView]:
             found = schedule_views.appointments_between(
-                session, start, end, doctor_id=doctor_id, department_id=department_id
+                session,
+                start,
+                end,
+                doctor_id=doctor_id,
+                department_id=department_id,
+                statuses=statuses,
             )
             if key not in self._audited:  # the first look at a list, not every refresh
-                self._audit_list(session, key, len(found))
+                self._audit_list(session, scope, doctor_id, department_id, statuses, len(found))
             return found
 
         views = self.store.read(read)
         self._audited.add(key)
         return views
 
-    def _audit_list(self, session: Session, key: tuple[Any, ...], rows: int) -> None:
+    def _audit_list(
+        self,
+        session: Session,
+        scope: dict[str, str],
+        doctor_id: uuid.UUID | None,
+        department_id: uuid.UUID | None,
+        statuses: tuple[str, ...] | None,
+        rows: int,
+    ) -> None:
         """Leave an access record: this user saw these patients' appointments."""
-        day, doctor_id, department_id = key
-        detail = {"day": day.isoformat(), "rows": rows}
+        detail: dict[str, Any] = {**scope, "rows": rows}
         if doctor_id is not None:
             detail["doctor_id"] = str(doctor_id)
         if department_id is not None:
             detail["department_id"] = str(department_id)
+        if statuses is not None:
+            detail["statuses"] = list(statuses)
         record_audit(session, self.store.actor, "appointment.list", detail=detail)
         session.flush()  # hands the record to the cache's access log (see store.tracking)
 

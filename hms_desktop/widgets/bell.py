@@ -264,8 +264,6 @@ class NotificationPopup(QFrame):
 class NotificationBell(QToolButton):
     """The bell: unread badge; click for the list. `NotificationBell(ctx, live)` in the toolbar."""
 
-    unread_changed = Signal(int)
-    refreshed = Signal()  # a fresh list from the server is shown
     activated = Signal(object)  # the NotificationOut the user clicked (e.g. to open its patient)
 
     def __init__(
@@ -325,7 +323,6 @@ class NotificationBell(QToolButton):
         self._provisional.clear()
         self.model.set_items(listing.items)
         self.set_unread(listing.unread)
-        self.refreshed.emit()
 
     def _failed(self, exc: BaseException) -> None:
         self._loading = self._again = False
@@ -432,7 +429,6 @@ class NotificationBell(QToolButton):
         """Show `unread` in the badge."""
         self.unread = max(0, unread)
         self._show_state()
-        self.unread_changed.emit(self.unread)
 
     def toggle_popup(self) -> None:
         """Open the list under the bell (refreshing it), or close it."""

@@ -1,9 +1,11 @@
 """Form building blocks: titled sections of labelled fields with a red error label beside each."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -141,3 +143,28 @@ def scrolled_form(form: QWidget) -> QScrollArea:
     inner.addWidget(form)
     scroll.setWidget(holder)
     return scroll
+
+
+def fill_combo(
+    combo: QComboBox, items: list[tuple[Any, str]], keep: bool = True, select: Any = None
+) -> None:
+    """Replace a combo's (data, text) items, keeping the current choice when still offered."""
+    current = select if select is not None else combo.currentData() if keep else None
+    combo.blockSignals(True)
+    combo.clear()
+    for data, text in items:
+        combo.addItem(text, data)
+    combo.setCurrentIndex(max(find_data(combo, current), 0))
+    combo.blockSignals(False)
+
+
+def find_data(combo: QComboBox, data: Any) -> int:
+    """The index of the item holding `data` (compared in Python: UUIDs), or -1."""
+    if data is None:
+        return -1
+    return next((i for i in range(combo.count()) if combo.itemData(i) == data), -1)
+
+
+def select_data(combo: QComboBox, data: Any) -> None:
+    """Choose the item holding `data` (the first when none does), signalling the change."""
+    combo.setCurrentIndex(max(find_data(combo, data), 0))

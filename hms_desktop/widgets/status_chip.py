@@ -19,8 +19,25 @@ CHIP_COLOURS: dict[str, tuple[str, str]] = {
     "no_show": ("#912018", "#fee4e2"),
 }
 DEFAULT_COLOURS = ("#344054", "#eaecf0")
+
+# status -> the words the tables show on its chip
+CHIP_WORDS: dict[str, str] = {
+    "requested": "Requested · doctor confirms",
+    "tentative": "Awaiting server",
+    "confirmed": "Confirmed",
+    "checked_in": "Checked in",
+    "in_consultation": "With the doctor",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "no_show": "No-show",
+}
 INSET = 8  # from the cell's left edge to the chip
 PADDING = 9  # either side of the text inside the chip
+
+
+def status_words(status: str) -> str:
+    """The desk's words for a status: 'Awaiting server', 'With the doctor' …"""
+    return CHIP_WORDS.get(status, status.replace("_", " ").capitalize())
 
 
 def chip_font(base: QFont) -> QFont:

@@ -19,14 +19,18 @@ from PySide6.QtWidgets import (
 from hms_core.schemas.scheduling import AppointmentView, FollowUpView, FreeSlot
 from hms_core.services.errors import DomainError
 from hms_desktop.widgets.context import AppContext
-from hms_desktop.widgets.forms import set_status, set_style_property, styled_label
+from hms_desktop.widgets.forms import (
+    fill_combo,
+    select_data,
+    set_status,
+    set_style_property,
+    styled_label,
+)
 from hms_desktop.widgets.messages import describe_error
 from hms_desktop.workspaces.appointments.directory import (
     Directory,
     department_items,
     doctor_items,
-    fill_combo,
-    select_data,
 )
 from hms_desktop.workspaces.appointments.models import day_text, slot_text
 from hms_desktop.workspaces.appointments.patient_field import ChosenPatient, PatientField

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from hms_core.schemas.scheduling import AppointmentView
 from hms_desktop.widgets.context import AppContext
-from hms_desktop.widgets.forms import set_status, styled_label
+from hms_desktop.widgets.forms import fill_combo, set_status, styled_label
 from hms_desktop.widgets.messages import describe_error
 from hms_desktop.workspaces.appointments.actions import AppointmentActions
 from hms_desktop.workspaces.appointments.delegates import appointment_table
@@ -24,7 +24,6 @@ from hms_desktop.workspaces.appointments.directory import (
     Directory,
     department_items,
     doctor_items,
-    fill_combo,
 )
 from hms_desktop.workspaces.appointments.messages_panel import MessagesPanel
 from hms_desktop.workspaces.appointments.models import STATUS_COLUMN, appointment_model
@@ -39,7 +38,6 @@ class DayListPanel(QWidget):
 
     patient_requested = Signal(object)
     changed = Signal(str, object)  # what happened, the appointment as it is now
-    loaded = Signal(int)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -200,7 +198,6 @@ class DayListPanel(QWidget):
         self._select(keep)
         live = [a for a in found if a.status not in ("cancelled", "no_show")]
         self.count_label.setText(f"{len(live)} appointment{'s' if len(live) != 1 else ''}")
-        self.loaded.emit(len(found))
 
     def _select(self, appointment_id: uuid.UUID | None) -> None:
         for row, record in enumerate(self.model.records()):

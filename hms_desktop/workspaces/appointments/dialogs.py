@@ -6,13 +6,11 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from hms_core.schemas.scheduling import AppointmentView, FreeSlot
 from hms_desktop.widgets.context import AppContext
-from hms_desktop.widgets.forms import set_style_property, styled_label
+from hms_desktop.widgets.forms import fill_combo, select_data, set_style_property, styled_label
 from hms_desktop.widgets.reason_dialog import ConfirmDialog, ReasonDialog
 from hms_desktop.workspaces.appointments.directory import (
     Directory,
     doctor_items,
-    fill_combo,
-    select_data,
 )
 from hms_desktop.workspaces.appointments.models import slot_text, when_text
 from hms_desktop.workspaces.appointments.slot_picker import SlotPicker

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtWidgets import QComboBox
-
 from hms_core.schemas.scheduling import DoctorOut
 from hms_desktop.store.scheduling import LocalScheduling
 from hms_desktop.workspaces.appointments.models import zone_of
@@ -47,31 +45,6 @@ class Directory:
             d.timezone for d in self.doctors
         )
         return zone_of(zones.most_common(1)[0][0] if zones else None)
-
-
-def fill_combo(
-    combo: QComboBox, items: list[tuple[Any, str]], keep: bool = True, select: Any = None
-) -> None:
-    """Replace a combo's (data, text) items, keeping the current choice when still offered."""
-    current = select if select is not None else combo.currentData() if keep else None
-    combo.blockSignals(True)
-    combo.clear()
-    for data, text in items:
-        combo.addItem(text, data)
-    combo.setCurrentIndex(max(find_data(combo, current), 0))
-    combo.blockSignals(False)
-
-
-def find_data(combo: QComboBox, data: Any) -> int:
-    """The index of the item holding `data` (compared in Python: UUIDs), or -1."""
-    if data is None:
-        return -1
-    return next((i for i in range(combo.count()) if combo.itemData(i) == data), -1)
-
-
-def select_data(combo: QComboBox, data: Any) -> None:
-    """Choose the item holding `data` (the first when none does), signalling the change."""
-    combo.setCurrentIndex(max(find_data(combo, data), 0))
 
 
 def department_items(directory: Directory, everyone: str | None = None) -> list[tuple[Any, str]]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from hms_core.schemas.scheduling import AppointmentView, FollowUpView, FreeSlot
-from hms_desktop.widgets.status_chip import STATUS_ROLE
+from hms_desktop.widgets.status_chip import STATUS_ROLE, status_words
 from hms_desktop.widgets.tables import Column, RecordTableModel
 
 Index = QModelIndex | QPersistentModelIndex
@@ -16,16 +16,6 @@ SECOND_LINE_ROLE = Qt.ItemDataRole.UserRole + 11
 STATUS_COLUMN = 3
 
 # status -> the desk's words on the chip (its colours are the shared `CHIP_COLOURS`)
-CHIP_WORDS: dict[str, str] = {
-    "requested": "Requested · doctor confirms",
-    "tentative": "Awaiting server",
-    "confirmed": "Confirmed",
-    "checked_in": "Checked in",
-    "in_consultation": "With the doctor",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-    "no_show": "No-show",
-}
 
 
 def zone_of(name: str | None) -> ZoneInfo:
@@ -55,11 +45,6 @@ def when_text(moment: datetime, zone: ZoneInfo) -> str:
 def slot_text(slot: FreeSlot, zone: ZoneInfo) -> str:
     """'Tue 8 Dec at 09:30 with Dr. X'."""
     return f"{when_text(slot.starts_at, zone)} with {slot.doctor_name}"
-
-
-def status_words(status: str) -> str:
-    """The desk's words for a status: 'Awaiting server', 'With the doctor' …"""
-    return CHIP_WORDS.get(status, status.replace("_", " ").capitalize())
 
 
 def waited_minutes(appointment: AppointmentView, now: datetime | None = None) -> int | None:

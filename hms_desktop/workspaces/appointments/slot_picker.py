@@ -34,7 +34,6 @@ class SlotPicker(QWidget):
     """A week of free times of a doctor or a department; emits the chosen FreeSlot (or None)."""
 
     slot_chosen = Signal(object)
-    loaded = Signal(int)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -190,7 +189,6 @@ class SlotPicker(QWidget):
             self.slot_chosen.emit(None)
         count = self.model.count
         self._say(f"{count} free in these 7 days" if count else "No free time in these 7 days")
-        self.loaded.emit(count)
 
     def _show_first(self, slots: list[FreeSlot]) -> None:
         if not slots:

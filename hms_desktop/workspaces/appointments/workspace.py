@@ -203,7 +203,7 @@ class AppointmentsWorkspace(QWidget):
 
     def _refresh_waiting(self) -> None:
         self.day_list.refresh_waiting()
-        self.waiting_room.reload()  # the order may change as well as the minutes
+        self.waiting_room.refresh_waiting()  # the list itself reloads when data changes
 
     def _count_tab(self, index: int, title: str, count: int) -> None:
         self.tabs.setTabText(index, f"{title} ({count})" if count else title)

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hms_core.db.scheduling import COMPLETED, REQUESTED
@@ -67,11 +67,12 @@ def load_day(
     """The doctor's appointments of `day`, and the requests from now on."""
     appointments = scheduling.day(day, zone, doctor_id=doctor_id)
     today = now.astimezone(zone).date()
-    requests: list[AppointmentView] = []
-    for offset in range(REQUEST_DAYS + 1):
-        other = today + timedelta(days=offset)
-        rows = appointments if other == day else scheduling.day(other, zone, doctor_id=doctor_id)
-        requests += [a for a in rows if a.status == REQUESTED and a.starts_at >= now]
+    # from the start of today, not `now`: the same list (and one audit record) all day long
+    start = datetime.combine(today, time.min, zone).astimezone(UTC)
+    horizon = today + timedelta(days=REQUEST_DAYS + 1)
+    end = datetime.combine(horizon, time.min, zone).astimezone(UTC)
+    rows = scheduling.between(start, end, doctor_id=doctor_id, statuses=(REQUESTED,))
+    requests = [a for a in rows if a.starts_at >= now]
     return DayData(doctor_id, day, appointments, requests)
 
 

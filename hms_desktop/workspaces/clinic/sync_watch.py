@@ -31,8 +31,11 @@ class SyncWatch(QObject):
             sync.status_changed.connect(self._on_status)
 
     def _on_status(self, status: Any) -> None:
-        """A status report matters when something was sent, pulled or went on/offline."""
-        key = (status.pending, status.last_sync, status.online, status.attention)
+        """A status report matters when something was sent, confirmed or refused.
+
+        Pulled rows come as `data_changed`; an idle poll (a new `last_sync`) changes nothing.
+        """
+        key = (status.pending, status.attention)
         if key != self._seen:
             self._seen = key
             self.changed()

@@ -37,7 +37,6 @@ class ClinicWorkspace(QWidget):
     """A doctor's day: appointments of a date, the actions on one, and requests to confirm."""
 
     patient_requested = Signal(object)  # a patient's UUID: open their record
-    day_shown = Signal()  # the list was (re)loaded
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -183,7 +182,6 @@ class ClinicWorkspace(QWidget):
         self.header.show_summary(rules.summary_text(data.appointments), self._zone_note())
         self.day_list.set_appointments(data.appointments, "No appointments on this day.")
         self.requests.set_requests(data.requests)
-        self.day_shown.emit()
 
     def _show_empty(self, text: str) -> None:
         self.day_list.show_empty(text)

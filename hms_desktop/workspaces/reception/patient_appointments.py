@@ -13,19 +13,9 @@ from hms_core.schemas.scheduling import AppointmentView
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import styled_label
 from hms_desktop.widgets.messages import describe_error
-from hms_desktop.widgets.status_chip import STATUS_ROLE, StatusChipDelegate
+from hms_desktop.widgets.status_chip import STATUS_ROLE, StatusChipDelegate, status_words
 from hms_desktop.widgets.tables import Column, RecordTableModel, make_table_view
 
-STATUS_TEXT = {
-    "requested": "Requested",
-    "tentative": "Awaiting server",
-    "confirmed": "Confirmed",
-    "checked_in": "Checked in",
-    "in_consultation": "With the doctor",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-    "no_show": "Did not come",
-}
 SHOWN = 8  # the next and latest few; the Appointments workspace has the rest
 
 
@@ -51,7 +41,7 @@ class _Model(RecordTableModel[Visit]):
 COLUMNS = [
     Column("When", lambda v: v.when),
     Column("Doctor", lambda v: v.appointment.doctor_name),
-    Column("Status", lambda v: STATUS_TEXT.get(v.appointment.status, v.appointment.status)),
+    Column("Status", lambda v: status_words(v.appointment.status)),
     Column("Reason", lambda v: v.appointment.reason or "—",
            lambda v: v.appointment.cancel_reason or v.appointment.reason),
 ]  # fmt: skip

@@ -1,7 +1,7 @@
 """The appointments a leave period covers, and the warning the administrator reads about them."""
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hms_core.db.scheduling import SLOT_FREEING
@@ -21,15 +21,12 @@ def covered_appointments(
     ends_at: datetime,
 ) -> list[AppointmentView]:
     """Live appointments of the doctor overlapping [starts_at, ends_at) (blocking: a worker)."""
-    found: list[AppointmentView] = []
-    day = starts_at.astimezone(zone).date() - timedelta(days=1)  # one may run past midnight
-    last: date = min(ends_at.astimezone(zone).date(), day + timedelta(days=MAX_DAYS))
-    while day <= last:
-        for appointment in scheduling.day(day, zone, doctor_id=doctor_id):
-            if _inside(appointment, starts_at, ends_at):
-                found.append(appointment)
-        day += timedelta(days=1)
-    return found
+    first = starts_at.astimezone(zone).date() - timedelta(days=1)  # one may run past midnight
+    last: date = min(ends_at.astimezone(zone).date(), first + timedelta(days=MAX_DAYS))
+    start = datetime.combine(first, time.min, zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, zone).astimezone(UTC)
+    rows = scheduling.between(start, end, doctor_id=doctor_id)
+    return [a for a in rows if _inside(a, starts_at, ends_at)]
 
 
 def _inside(appointment: AppointmentView, starts_at: datetime, ends_at: datetime) -> bool:

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QComboBox, QHeaderView, QVBoxLayout, QWidget
 
 from hms_core.schemas.scheduling import DoctorOut
 from hms_desktop.widgets.context import AppContext
-from hms_desktop.widgets.forms import set_status, styled_label
+from hms_desktop.widgets.forms import fill_combo, set_status, styled_label
 from hms_desktop.widgets.messages import describe_error
 from hms_desktop.widgets.tables import Column, RecordTableModel, make_table_view
 
@@ -92,13 +92,7 @@ class DoctorPicker(QWidget):
         listed = [combo.itemData(i) for i in range(1, combo.count())]
         if listed == [d for d, _ in departments]:
             return
-        combo.blockSignals(True)
-        combo.clear()
-        combo.addItem("All departments", None)
-        for department_id, name in departments:
-            combo.addItem(name, department_id)
-        combo.setCurrentIndex(max(0, combo.findData(chosen)))
-        combo.blockSignals(False)
+        fill_combo(combo, [(None, "All departments"), *departments], select=chosen)
 
     def select(self, doctor_id: uuid.UUID | None, silent: bool = False) -> None:
         """Select a doctor by id (None: nobody); `silent` does not announce it."""
