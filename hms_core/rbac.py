@@ -30,19 +30,28 @@ class Perm(StrEnum):
     FOLLOWUP_REQUEST = "followup.request"
     SCHEDULE_MANAGE = "schedule.manage"  # doctors' availability, leave and exceptions
     NOTIFICATION_READ = "notification.read"  # one's own in-app notifications (the bell)
+    ADMISSION_MANAGE = "admission.manage"  # put a patient in a bed, discharge from it
+    VITALS_READ = "vitals.read"  # inpatients, charted vital signs, NEWS2
+    VITALS_RECORD = "vitals.record"  # chart a set of vital signs
+    MONITOR_VIEW = "monitor.view"  # the ICU central station: live monitors, trends, alarms
+    ALARM_MANAGE = "alarm.manage"  # acknowledge and silence alarms, edit limits, assign readings
+    DEVICE_MANAGE = "device.manage"  # which bedside monitor stands at which bed
 
 
 _CLINICAL_READ = {Perm.PATIENT_READ, Perm.HOSPITAL_READ, Perm.SYNC, Perm.NOTIFICATION_READ}
 _DESK = {Perm.APPOINTMENT_READ, Perm.APPOINTMENT_BOOK}
 _CLINIC = {Perm.APPOINTMENT_READ, Perm.APPOINTMENT_ATTEND, Perm.FOLLOWUP_REQUEST}
+_WARD = {Perm.ADMISSION_MANAGE, Perm.VITALS_READ, Perm.VITALS_RECORD, Perm.MONITOR_VIEW}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.RECEPTION: frozenset(
         _CLINICAL_READ | _DESK | {Perm.PATIENT_REGISTER, Perm.PATIENT_UPDATE, Perm.PATIENT_MERGE}
     ),
-    Role.DOCTOR: frozenset(_CLINICAL_READ | _CLINIC | {Perm.PATIENT_UPDATE}),
-    Role.NURSE: frozenset(_CLINICAL_READ | {Perm.PATIENT_UPDATE, Perm.APPOINTMENT_READ}),
+    Role.DOCTOR: frozenset(_CLINICAL_READ | _CLINIC | _WARD | {Perm.PATIENT_UPDATE}),
+    Role.NURSE: frozenset(
+        _CLINICAL_READ | _WARD | {Perm.PATIENT_UPDATE, Perm.APPOINTMENT_READ, Perm.ALARM_MANAGE}
+    ),
     Role.LAB: frozenset(_CLINICAL_READ),
     Role.PHARMACY: frozenset(_CLINICAL_READ),
     Role.BILLING: frozenset(_CLINICAL_READ | {Perm.APPOINTMENT_READ}),

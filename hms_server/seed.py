@@ -9,6 +9,7 @@ from hms_core.db import (
     Bed,
     Department,
     DoctorProfile,
+    MonitorDevice,
     Patient,
     User,
     Ward,
@@ -40,7 +41,7 @@ WARDS = [
     ("PAED", "Children's Ward", "general", "PED", 12),
     ("MAT", "Maternity Ward", "semi-private", "OBG", 12),
     ("PVT", "Private Wing", "private", "GEN", 8),
-    ("ICU", "Intensive Care Unit", "icu", "ICU", 12),
+    ("ICU", "Intensive Care Unit", "icu", "ICU", 32),
 ]
 DOCTORS = [
     ("doctor", "Dr. Amara Okafor", "GEN"),
@@ -157,9 +158,23 @@ def _wards(session, departments: dict[str, Department]) -> int:  # noqa: ANN001
         ward = Ward(code=code, name=name, ward_class=ward_class, department_id=departments[dept].id)
         session.add(ward)
         session.flush()
-        session.add_all(Bed(ward_id=ward.id, label=f"{code}-{n:02d}") for n in range(1, count + 1))
+        made = [Bed(ward_id=ward.id, label=f"{code}-{n:02d}") for n in range(1, count + 1)]
+        session.add_all(made)
+        if ward_class == "icu":
+            session.flush()
+            session.add_all(
+                MonitorDevice(
+                    device_id=monitor_id(bed.label), label=f"Monitor {bed.label}", bed_id=bed.id
+                )
+                for bed in made
+            )
         beds += count
     return beds
+
+
+def monitor_id(bed_label: str) -> str:
+    """The identifier the demo's bedside monitors (and the simulator) send for a bed."""
+    return f"MON-{bed_label}"
 
 
 def _planted_patient() -> PatientCreate:

@@ -6,6 +6,15 @@ from hms_core.db.base import Base, new_id
 from hms_core.db.conflicts import PatientConflict
 from hms_core.db.counters import NumberSequence
 from hms_core.db.hospital import Bed, Department, Ward
+from hms_core.db.inpatients import Admission
+from hms_core.db.monitoring import (
+    AlarmEvent,
+    AlarmLimits,
+    EarlyWarningScore,
+    MonitorDevice,
+    VitalsEntry,
+    VitalSign,
+)
 from hms_core.db.notifications import OutboundMessage, UserNotification
 from hms_core.db.patients import Patient, PatientAllergy, PatientNameToken
 from hms_core.db.scheduling import (
@@ -18,6 +27,13 @@ from hms_core.db.scheduling import (
 from hms_core.db.sync import AppliedMutation, ChangeLog, SyncClient
 
 __all__ = [
+    "Admission",
+    "AlarmEvent",
+    "AlarmLimits",
+    "EarlyWarningScore",
+    "MonitorDevice",
+    "VitalsEntry",
+    "VitalSign",
     "Appointment",
     "AvailabilityException",
     "AvailabilityRule",

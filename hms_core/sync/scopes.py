@@ -13,6 +13,7 @@ TABLE_SCOPES: dict[str, str] = {
     "department": "hospital",
     "ward": "hospital",
     "bed": "hospital",
+    "monitor_device": "hospital",
     "doctor_profile": "hospital",
     "availability_rule": "hospital",
     "availability_exception": "hospital",
@@ -22,6 +23,8 @@ TABLE_SCOPES: dict[str, str] = {
     "follow_up": "scheduling",
     "appointment": "scheduling",
     "outbound_message": "scheduling",
+    "admission": "ward",
+    "vitals_entry": "ward",
 }
 
 # table -> (column, value): only rows whose column holds the value are in scope.
@@ -36,6 +39,7 @@ SCOPE_PERMISSIONS: dict[str, Perm] = {
     "demographics": Perm.PATIENT_READ,
     "conflicts": Perm.PATIENT_MERGE,
     "scheduling": Perm.APPOINTMENT_READ,
+    "ward": Perm.VITALS_READ,
 }
 
 
