@@ -6,6 +6,7 @@ Failures become a DeliveryError whose message a receptionist can read; a refused
 
 import smtplib
 import ssl
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
@@ -79,9 +80,14 @@ class SmtpSender:
         return DeliveryError(f"Could not reach the mail server {where}: {reason}", permanent=False)
 
 
+# Python's header folder (at 78 columns) moves a long subject to a continuation line, and
+# readers then show it with a leading space; RFC 5322 allows lines up to 998 characters.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 def build_message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
     """A plain-text UTF-8 email with the headers mail servers and clients expect."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
