@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     sms_url: str | None = Field(default=None, description="HTTP SMS gateway endpoint")
     sms_token: SecretStr | None = None
     sms_sender: str = "HMS"
+    # The bedside monitor gateway (HL7 v2 over MLLP); off unless a port is given.
+    mllp_host: str = "127.0.0.1"
+    mllp_port: int | None = Field(default=None, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _sane_reminders(self) -> "Settings":
