@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alembic import command
 from hms_server import changelog, embedded_pg
+from hms_server.monitoring import charting
 from hms_server.notify import hooks as notify_hooks
 from hms_server.settings import Settings, get_settings
 
@@ -70,6 +71,7 @@ class Database:
         self.settings = settings or get_settings()
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         notify_hooks.install(self.sessions, self.settings)
+        charting.install(self.sessions)  # after notify: its listener then runs first
         changelog.install(self.sessions)
 
     @contextmanager

@@ -100,7 +100,7 @@ def check(parameter: str, value: float, limits: AlarmLimits = DEFAULT_LIMITS) ->
     if parameter not in WATCHED:
         return None
     label = LABELS[parameter]
-    if value == 0 and parameter != "temp":
+    if value == 0:  # no person reads 0, a temperature neither: the probe is off
         return Condition(parameter, SENSOR_OFF, LOW, TECHNICAL, f"{label} sensor off", value)
     low, high = limits.bounds(parameter)
     if low is not None and value < low:
