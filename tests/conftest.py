@@ -125,9 +125,10 @@ def close_live_sockets(app) -> None:  # noqa: ANN001
     """End open WebSockets and long polls first: a desktop under test cannot answer a close
     while its event loop is not running, and the server would wait its graceful timeout."""
     app.state.feed.release_waiters()
-    hub = getattr(app.state, "live_hub", None)
-    if hub is not None:
-        hub.close_sockets()
+    for name in ("live_hub", "monitor_hub"):
+        hub = getattr(app.state, name, None)
+        if hub is not None:
+            hub.close_sockets()
 
 
 @dataclass

@@ -1,10 +1,11 @@
 """The monitoring wire contract: live events on `WebSocket /live/monitor` and the HTTP
-payloads of `/monitoring/...`, shared by the server and the central station.
+payloads of `/api/monitoring/...`, shared by the server and the central station.
 
-Live events (JSON objects, one per WebSocket text frame or several as a JSON list) all carry
-`type` and `ward_id`; times are ISO 8601 UTC; `received` is the server's wall clock (seconds
-since the epoch, float) when the gateway read the MLLP frame, so a station can measure
-receipt-to-screen latency.
+A WebSocket text frame is either one event object or a JSON list of event objects (several
+events batched into one frame, in the order they happened); a client handles both. Live
+events all carry `type` and `ward_id`; times are ISO 8601 UTC; `received` is the server's wall
+clock (seconds since the epoch, float) when the gateway read the MLLP frame, so a station can
+measure receipt-to-screen latency.
 
 - `vitals`: `{type, ward_id, bed_id, patient_id, device_id, at, received,
   values: {parameter: number}, artefacts: [parameter]}` (parameters: hms_core.rules.vitals)
@@ -14,7 +15,9 @@ receipt-to-screen latency.
   silenced (the whole row as it now is)
 - `news2`: `{type, ward_id, bed_id, patient_id, score: News2Out}`
 - `station`: `{type, ward_id}`: beds, patients or limits changed; fetch the station again
-- `hello`, `ping`, `resync` as on /live (hms_core.schemas.notifications).
+- `hello`: `{type, ward_id, server_time}` (ward_id None: every ward); `ping`, `resync` as on
+  /live (hms_core.schemas.notifications). A slow station loses its oldest `wave` events first;
+  only when that is not enough is it sent `resync` (fetch the station again).
 """
 
 import uuid
@@ -59,6 +62,18 @@ class News2Out(BaseModel):
     assumed: list[str] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list)
     computed_at: datetime
+
+
+class WardOverview(BaseModel):
+    """One ward as the station's ward picker shows it."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    ward_class: str
+    beds: int
+    monitors: int  # beds with a monitor attached
+    patients: int  # beds with an admitted patient
 
 
 class Latest(BaseModel):

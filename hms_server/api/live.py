@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import psycopg
 from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
@@ -62,6 +62,14 @@ CLOSE_TRY_AGAIN = 1013  # the standard "try again later": the desktop reconnects
 CLOSE_RESTARTING = 1012  # the standard "service restart": the desktop reconnects with back-off
 CLOSING = "_closing"  # internal: a socket's sender closes it on this (never sent)
 Event = dict[str, Any]
+
+
+class Listener(Protocol):
+    """What a hub needs of a connected socket (see Subscriber)."""
+
+    synced: bool | None
+
+    def deliver(self, event: Event) -> None: ...
 
 
 @dataclass(eq=False)
@@ -104,14 +112,21 @@ def _allows(role: str, permission: str) -> bool:
         return False
 
 
-class LiveHub:
-    """One `LISTEN hms_live` connection per process, shared by every connected socket."""
+L = TypeVar("L", bound=Listener)
 
-    def __init__(self, sqlalchemy_url: str, idle_seconds: float = IDLE_SECONDS) -> None:
+
+class LiveHub:
+    """One `LISTEN <channel>` connection per process (`hms_live` by default), shared by every
+    connected socket. A hub for another channel subclasses it and overrides `_dispatch`."""
+
+    def __init__(
+        self, sqlalchemy_url: str, idle_seconds: float = IDLE_SECONDS, channel: str = LIVE_CHANNEL
+    ) -> None:
         self._uri = libpq_uri(sqlalchemy_url)
         self._idle_seconds = idle_seconds
+        self._channel = channel
         self._lock = threading.Lock()
-        self._subscribers: set[Subscriber] = set()
+        self._subscribers: set[Any] = set()
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._stop = threading.Event()
@@ -125,7 +140,12 @@ class LiveHub:
     @asynccontextmanager
     async def subscription(self, user_id: uuid.UUID, role: str) -> AsyncIterator[Subscriber]:
         """Receive the events for `user_id` while inside; LISTEN is up on entry when it can be."""
-        sub = Subscriber(user_id, role, asyncio.get_running_loop())
+        async with self.subscribe(Subscriber(user_id, role, asyncio.get_running_loop())) as sub:
+            yield sub
+
+    @asynccontextmanager
+    async def subscribe(self, sub: L) -> AsyncIterator[L]:
+        """Deliver events to `sub` while inside; LISTEN is up on entry when it can be."""
         with self._lock:
             self._subscribers.add(sub)
             self._ensure_listener()
@@ -159,7 +179,8 @@ class LiveHub:
     def _ensure_listener(self) -> None:
         """Start the listener thread unless it runs (call with the lock held)."""
         if self._thread is None and not self._stop.is_set():
-            self._thread = threading.Thread(target=self._listen, name="hms-live-hub", daemon=True)
+            name = f"hms-live-hub-{self._channel}"
+            self._thread = threading.Thread(target=self._listen, name=name, daemon=True)
             self._thread.start()
 
     def _ending(self, grace: bool = True) -> bool:
@@ -180,7 +201,7 @@ class LiveHub:
         while True:
             try:
                 with psycopg.connect(self._uri, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute(f"LISTEN {LIVE_CHANNEL}")
+                    conn.execute(f"LISTEN {self._channel}")
                     failures = 0
                     self._established()
                     while not self._ending():
@@ -322,7 +343,22 @@ async def _forward(
         await websocket.send_json(event)
 
 
-def _admit(db: Database, token: str | None, actor: Actor | None) -> Admission | Refusal:
+@dataclass(frozen=True)
+class Gate:
+    """What a live endpoint requires, and how its connections are audited."""
+
+    permission: Perm
+    action: str  # the audit action of an admitted connection
+    path: str
+    refusal: str  # "Your role (nurse) {refusal}."
+
+
+LIVE_GATE = Gate(Perm.NOTIFICATION_READ, "live.connect", "/live", "does not get live updates")
+
+
+def _admit(
+    db: Database, token: str | None, actor: Actor | None, gate: Gate = LIVE_GATE
+) -> Admission | Refusal:
     """Check the token and the role; audit the connection when `actor` (the client) is given."""
     if token is None:
         return Refusal(CLOSE_UNAUTHENTICATED, "Please sign in.")
@@ -331,22 +367,22 @@ def _admit(db: Database, token: str | None, actor: Actor | None) -> Admission | 
         if found is None:
             return Refusal(CLOSE_UNAUTHENTICATED, "Your session has expired. Please sign in again.")
         auth, user = found
-        allowed = role_allows(user.role, Perm.NOTIFICATION_READ)
+        allowed = role_allows(user.role, gate.permission)
         if actor is not None:
             who = Actor(
                 user.id, user.username, user.role, actor.client_id or auth.client_id, actor.address
             )
-            _audit_connect(session, who, allowed)
+            _audit_connect(session, who, allowed, gate)
         if not allowed:
-            return Refusal(CLOSE_FORBIDDEN, f"Your role ({user.role}) does not get live updates.")
+            return Refusal(CLOSE_FORBIDDEN, f"Your role ({user.role}) {gate.refusal}.")
         return Admission(user.id, user.role, auth.expires_at)
 
 
-def _audit_connect(session: Session, actor: Actor, allowed: bool) -> None:
+def _audit_connect(session: Session, actor: Actor, allowed: bool, gate: Gate = LIVE_GATE) -> None:
     if allowed:
-        record_audit(session, actor, "live.connect")
+        record_audit(session, actor, gate.action)
     else:
-        detail = {"permission": str(Perm.NOTIFICATION_READ), "path": "/live"}
+        detail = {"permission": str(gate.permission), "path": gate.path}
         record_audit(session, actor, "access.denied", outcome="failure", detail=detail)
 
 

@@ -18,6 +18,7 @@ def test_every_operation_has_typed_models(live_server):
                 "/api/patients/{patient_id}/duplicate-match",
                 "/sync/mrn-block",
                 "/api/notifications/{notification_id}/read",
+                "/api/monitoring/alarms/{alarm_id}/acknowledge",
             }:
                 assert "$ref" in operation["requestBody"]["content"]["application/json"]["schema"]
     schemas = spec["components"]["schemas"]
