@@ -18,6 +18,7 @@ from hms_desktop.session import CredentialVault, Prefs, Session
 from hms_desktop.store.cache import LocalStore
 from hms_desktop.store.patients import LocalPatients
 from hms_desktop.store.scheduling import LocalScheduling
+from hms_desktop.store.ward import LocalWard
 from hms_desktop.sync.api_client import ApiClient, normalize_server_url
 from hms_desktop.tasks import MainThreadGarbageCollector, TaskManager
 from hms_desktop.widgets.context import AppContext
@@ -114,6 +115,7 @@ class AppController(QObject):
             patients=LocalPatients(store),
             scheduling=LocalScheduling(store),
             sync=sync,
+            ward=LocalWard(store),
         )
         sync.setParent(ctx)
         window = MainWindow(ctx)

@@ -14,10 +14,13 @@ from hms_core.db import (
     User,
     Ward,
 )
+from hms_core.db.base import new_id, utcnow
 from hms_core.schemas.patients import PatientCreate
+from hms_core.schemas.ward import AdmitPatient
 from hms_core.services import DuplicateSuspected
 from hms_core.services.actor import SYSTEM
 from hms_core.services.audit import record_audit
+from hms_core.services.inpatients import admit_patient
 from hms_core.services.patients import register_patient
 from hms_server.auth import create_user
 from hms_server.db import Database
@@ -84,6 +87,21 @@ ALLERGENS = [
     ("Sulfonamides", "Rash", "mild"),
 ]
 PAYERS = ["National Health Fund", "MediCare Plus", "Allied Insurance", "Unity Health Mutual"]
+# Demo inpatients: (bed, reason, hours since admission)
+ADMISSIONS = [
+    ("ICU-01", "Septic shock", 30),
+    ("ICU-02", "Post-operative monitoring after laparotomy", 8),
+    ("ICU-03", "Community-acquired pneumonia, type 1 respiratory failure", 52),
+    ("ICU-04", "Diabetic ketoacidosis", 14),
+    ("ICU-05", "COPD exacerbation on NIV", 20),
+    ("ICU-06", "Acute myocardial infarction after PCI", 6),
+    ("ICU-07", "Upper GI bleed", 11),
+    ("ICU-08", "Traumatic brain injury, observation", 70),
+    ("ICU-09", "Pulmonary embolism", 3),
+    ("MED-A-01", "Cellulitis of the left leg", 40),
+    ("MED-A-02", "Heart failure, fluid overload", 26),
+    ("MED-A-03", "Falls assessment", 18),
+]
 # A planted pair for trying the duplicate check: register "Maria Garcia", born 1985-03-14.
 DUPLICATE_DEMO = ("Maria", "García", date(1985, 3, 14), "+1 555 010 2030")
 
@@ -113,9 +131,12 @@ def seed_demo(
                 continue
     with db.unit_of_work() as session:
         booked = add_appointments(session, doctors, rng)
+    with db.unit_of_work() as session:
+        admitted = _admissions(session)
     return (
         f"seeded {len(DEPARTMENTS)} departments, {len(STAFF) + len(DOCTORS)} users, "
-        f"{len(WARDS)} wards with {beds} beds, {made + 1} patients, {booked} appointments"
+        f"{len(WARDS)} wards with {beds} beds, {made + 1} patients, {booked} appointments, "
+        f"{admitted} admitted patients"
     )
 
 
@@ -170,6 +191,25 @@ def _wards(session, departments: dict[str, Department]) -> int:  # noqa: ANN001
             )
         beds += count
     return beds
+
+
+def _admissions(session) -> int:  # noqa: ANN001
+    """Demo inpatients: ICU-01.. hold the first patients by MRN, a few more lie on MED-A."""
+    people = session.execute(select(Patient).order_by(Patient.mrn).limit(len(ADMISSIONS)))
+    labels = {b.label: b.id for b in session.execute(select(Bed)).scalars()}
+    now = utcnow()
+    made = 0
+    for patient, (label, reason, hours) in zip(people.scalars(), ADMISSIONS, strict=False):
+        args = AdmitPatient(
+            id=new_id(),
+            patient_id=patient.id,
+            bed_id=labels[label],
+            admitted_at=now - timedelta(hours=hours),
+            reason=reason,
+        )
+        admit_patient(session, SYSTEM, args)
+        made += 1
+    return made
 
 
 def monitor_id(bed_label: str) -> str:

@@ -29,7 +29,16 @@ from hms_core.schemas.scheduling import (
     SetAppointmentStatus,
     SetWeeklyAvailability,
 )
-from hms_core.services import appointments, availability, conflicts, follow_ups, patients
+from hms_core.schemas.ward import AdmitPatient, DischargePatient, RecordVitals, TransferPatient
+from hms_core.services import (
+    appointments,
+    availability,
+    conflicts,
+    follow_ups,
+    inpatients,
+    patients,
+    vitals,
+)
 from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
 from hms_core.services.errors import DuplicateSuspected
@@ -70,7 +79,9 @@ class PatientRef(BaseModel):
 class AccessEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(pattern=r"^(patient\.(read|search)|appointment\.list)$")
+    action: str = Field(
+        pattern=r"^(patient\.(read|search)|appointment\.list|ward\.list|vitals\.read)$"
+    )
     at: datetime
     patient_id: uuid.UUID | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
@@ -180,6 +191,37 @@ def _remove_change(
     return {}
 
 
+def _admission_result(admission: Any) -> dict[str, Any]:
+    return {
+        "admission_id": str(admission.id),
+        "patient_id": str(admission.patient_id),
+        "bed_id": str(admission.bed_id),
+        "discharged": admission.discharged_at is not None,
+    }
+
+
+def _admit(session: Session, actor: Actor, args: AdmitPatient) -> dict[str, Any]:
+    return _admission_result(inpatients.admit_patient(session, actor, args))
+
+
+def _discharge(session: Session, actor: Actor, args: DischargePatient) -> dict[str, Any]:
+    return _admission_result(inpatients.discharge_patient(session, actor, args))
+
+
+def _transfer(session: Session, actor: Actor, args: TransferPatient) -> dict[str, Any]:
+    return _admission_result(inpatients.transfer_patient(session, actor, args))
+
+
+def _record_vitals(session: Session, actor: Actor, args: RecordVitals) -> dict[str, Any]:
+    entry = vitals.record_vitals(session, actor, args)
+    return {
+        "entry_id": str(entry.id),
+        "patient_id": str(entry.patient_id),
+        "news2_total": entry.news2_total,
+        "news2_band": entry.news2_band,
+    }
+
+
 MUTATIONS: dict[str, Mutation] = {
     m.name: m
     for m in (
@@ -198,5 +240,9 @@ MUTATIONS: dict[str, Mutation] = {
         Mutation("set_weekly_availability", SetWeeklyAvailability, _weekly),
         Mutation("add_availability_change", AddAvailabilityChange, _add_change),
         Mutation("remove_availability_change", RemoveAvailabilityChange, _remove_change),
+        Mutation("admit_patient", AdmitPatient, _admit),
+        Mutation("discharge_patient", DischargePatient, _discharge),
+        Mutation("transfer_patient", TransferPatient, _transfer),
+        Mutation("record_vitals", RecordVitals, _record_vitals),
     )
 }

@@ -10,6 +10,7 @@ from hms_desktop.background import SyncController
 from hms_desktop.session import CredentialVault, Prefs, Session
 from hms_desktop.store.patients import LocalPatients
 from hms_desktop.store.scheduling import LocalScheduling
+from hms_desktop.store.ward import LocalWard
 from hms_desktop.sync.api_client import ApiClient, SessionExpired
 from hms_desktop.tasks import TaskManager
 
@@ -33,6 +34,7 @@ class AppContext(QObject):
         patients: LocalPatients | None = None,
         scheduling: LocalScheduling | None = None,
         sync: SyncController | None = None,
+        ward: LocalWard | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
@@ -43,6 +45,7 @@ class AppContext(QObject):
         self.patients = patients  # reads and writes against this user's local cache
         self.scheduling = scheduling  # doctors, slots, appointments on the same cache
         self.sync = sync
+        self.ward = ward  # beds, admissions and charted vital signs on the same cache
 
     def write(
         self,
