@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Set up and run hms on a fresh machine with nothing but Python 3.11+ and pip.
 
-    python3 dev.py demo    # install, start the embedded server with demo data, open the desktop
-    python3 dev.py test    # install, then run the whole test suite (extra args go to pytest)
-    python3 dev.py lint    # ruff and the import-linter contracts
+python3 dev.py demo    # install, start the embedded server with demo data, open the desktop
+python3 dev.py test    # install, then run the whole test suite (extra args go to pytest)
+python3 dev.py lint    # ruff and the import-linter contracts
 """
 
 import hashlib
@@ -21,11 +21,30 @@ STAMP = VENV / ".hms-installed"
 SUPPORTED = ((3, 11), (3, 12))
 # Shared libraries Qt needs on Debian/Ubuntu (offscreen and xcb), and pdftoppm for print checks.
 DEBIAN_PACKAGES = [
-    "libegl1", "libgl1", "libopengl0", "libfontconfig1", "libxkbcommon0", "libdbus-1-3",
-    "libglib2.0-0", "libxkbcommon-x11-0", "libxcb-cursor0", "libxcb-icccm4", "libxcb-image0",
-    "libxcb-keysyms1", "libxcb-randr0", "libxcb-render-util0", "libxcb-shape0",
-    "libxcb-xinerama0", "libxcb-xkb1", "libxrender1", "libxi6", "libsm6", "libice6",
-    "libnss3", "fonts-dejavu-core", "poppler-utils",
+    "libegl1",
+    "libgl1",
+    "libopengl0",
+    "libfontconfig1",
+    "libxkbcommon0",
+    "libdbus-1-3",
+    "libglib2.0-0",
+    "libxkbcommon-x11-0",
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-image0",
+    "libxcb-keysyms1",
+    "libxcb-randr0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-xinerama0",
+    "libxcb-xkb1",
+    "libxrender1",
+    "libxi6",
+    "libsm6",
+    "libice6",
+    "libnss3",
+    "fonts-dejavu-core",
+    "poppler-utils",
 ]
 
 
@@ -53,7 +72,8 @@ def system_packages() -> None:
     if platform.system() != "Linux" or not shutil.which("dpkg"):
         return
     missing = [
-        p for p in DEBIAN_PACKAGES
+        p
+        for p in DEBIAN_PACKAGES
         if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0
     ]
     if not missing:
@@ -68,7 +88,8 @@ def system_packages() -> None:
         subprocess.run([*prefix, "apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run(
             [*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
-            check=True, env=env,
+            check=True,
+            env=env,
         )
     except subprocess.CalledProcessError:
         say("could not install system packages; Qt may fail to start: " + " ".join(missing))

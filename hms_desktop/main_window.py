@@ -37,8 +37,10 @@ from hms_desktop.workspaces.admin.audit_viewer import AuditLogViewer
 from hms_desktop.workspaces.appointments.workspace import AppointmentsWorkspace
 from hms_desktop.workspaces.clinic.workspace import ClinicWorkspace
 from hms_desktop.workspaces.conflicts.inbox import ConflictInbox
+from hms_desktop.workspaces.icu.workspace import IcuWorkspace
 from hms_desktop.workspaces.reception.workspace import PatientsWorkspace
 from hms_desktop.workspaces.schedules.editor import ScheduleEditor
+from hms_desktop.workspaces.ward.workspace import WardWorkspace
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ WORKSPACES = [
         AppointmentsWorkspace,
     ),
     WorkspaceSpec("clinic", "Clinic", lambda s: s.can(Perm.APPOINTMENT_ATTEND), ClinicWorkspace),
+    WorkspaceSpec("ward", "Ward", lambda s: s.can(Perm.VITALS_RECORD), WardWorkspace),
+    WorkspaceSpec("icu", "ICU station", lambda s: s.can(Perm.MONITOR_VIEW), IcuWorkspace),
     WorkspaceSpec("conflicts", "Conflicts", lambda s: s.can(Perm.PATIENT_MERGE), ConflictInbox),
     WorkspaceSpec(
         "schedules", "Doctors' hours", lambda s: s.can(Perm.SCHEDULE_MANAGE), ScheduleEditor
@@ -249,8 +253,16 @@ class MainWindow(QMainWindow):
 
         self.ctx.tasks.run(work, self._finish_logout, self._finish_logout, owner=self)
 
-    def _finish_logout(self, _result: Any = None) -> None:
+    def _close_live_feeds(self) -> None:
+        """Close the bell's socket and any workspace's own live feed (the ICU station's)."""
         self.live.close()
+        for widget in self.workspaces.values():
+            shutdown = getattr(widget, "shutdown", None)
+            if shutdown is not None:
+                shutdown()
+
+    def _finish_logout(self, _result: Any = None) -> None:
+        self._close_live_feeds()
         self.ctx.api.close()
         self.signed_out.emit("")
 
@@ -289,7 +301,7 @@ class MainWindow(QMainWindow):
             self.ctx.session_expired.emit(reason)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        self.live.close()
+        self._close_live_feeds()
         super().closeEvent(event)
 
     def _on_health(self, health: dict[str, Any] | None) -> None:

@@ -1,5 +1,6 @@
 """The FastAPI application factory."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,8 @@ from hms_server.api import (
     health,
     hospital,
     live,
+    live_monitor,
+    monitoring,
     notifications,
     patients,
     scheduling,
@@ -22,6 +25,9 @@ from hms_server.api.errors import install
 from hms_server.db import Database
 from hms_server.limits import BodySizeLimit
 from hms_server.live import ChangeFeed
+from hms_server.monitoring.alarm_service import AlarmService
+from hms_server.monitoring.mllp import Gateway
+from hms_server.monitoring.scoring import Scorer
 from hms_server.notify.dispatcher import NotificationWorker
 from hms_server.settings import Settings
 
@@ -38,13 +44,34 @@ def route_permission(route: APIRoute) -> str | None:
     return (route.openapi_extra or {}).get("x-permission")
 
 
+def _start_gateway(app: FastAPI) -> "Gateway | None":
+    """The HL7/MLLP gateway, with the processors and tickers set on app.state (if any)."""
+    settings = app.state.settings
+    if settings.mllp_port is None:
+        return None
+    gateway = Gateway(
+        app.state.db,
+        settings.mllp_host,
+        settings.mllp_port,
+        processors=getattr(app.state, "monitor_processors", ()),
+        tickers=getattr(app.state, "monitor_tickers", ()),
+    )
+    app.state.gateway = gateway.start()
+    return gateway
+
+
 @asynccontextmanager
 async def _background_work(app: FastAPI) -> AsyncIterator[None]:
-    """While the server runs, a worker queues reminders and delivers patient messages."""
+    """While the server runs, a worker queues reminders and delivers patient messages, and
+    the bedside monitor gateway listens when HMS_MLLP_PORT is set."""
     thread, stop = NotificationWorker(app.state.db, app.state.settings).start()
+    gateway = None
     try:
+        gateway = _start_gateway(app)
         yield
     finally:
+        if gateway is not None:
+            await asyncio.to_thread(gateway.stop)
         stop.set()
         if (hub := getattr(app.state, "live_hub", None)) is not None:
             hub.close()
@@ -63,7 +90,11 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.state.db = db
     app.state.feed = ChangeFeed(db.engine.url.render_as_string(hide_password=False))
     install(app)
-    for module in (health, auth, patients, audit, hospital, scheduling, sync, live, notifications):
+    alarms, scorer = AlarmService(), Scorer()
+    app.state.monitor_processors = [alarms.observe, scorer.observe]
+    app.state.monitor_tickers = [alarms.tick]
+    routers = (health, auth, patients, audit, hospital, scheduling, sync, live, notifications)
+    for module in (*routers, monitoring, live_monitor):
         for route in module.router.routes:
             if isinstance(route, APIRoute):
                 extra = route.openapi_extra or {}

@@ -49,6 +49,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from hms_server.app import create_app
 
     settings = _settings(args)
+    if args.mllp_port is not None:
+        settings = settings.model_copy(
+            update={"mllp_port": args.mllp_port, "mllp_host": args.mllp_host or settings.mllp_host}
+        )
     app = create_app(settings, _open_database(settings))
     log.info("hms server listening on http://%s:%s", args.host, args.port)
     freeze_start_up_objects()
@@ -151,6 +155,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
         db.engine.dispose()
 
 
+def cmd_simulate_monitors(args: argparse.Namespace) -> int:
+    """Bedside monitors replaying MIMIC-II data over HL7/MLLP; a summary at exit or Ctrl+C."""
+    import asyncio
+
+    from hms_server.monitoring.simulator import Simulator
+
+    try:
+        simulator = Simulator(
+            args.host,
+            args.port,
+            args.beds,
+            duration=args.duration,
+            ecg_hz=args.ecg_hz,
+            speed=args.speed,
+            ward=args.ward,
+            first_bed=args.first_bed,
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"simulating {args.beds} monitors ({args.ward}-{args.first_bed:02d} on) to "
+        f"{args.host}:{args.port}; Ctrl+C stops",
+        flush=True,
+    )
+    try:
+        asyncio.run(_run_until_stopped(simulator))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print(simulator.stats.summary(), flush=True)
+    return 0
+
+
+async def _run_until_stopped(simulator) -> None:  # noqa: ANN001 - a monitoring Simulator
+    """Run the simulator; SIGTERM stops it as Ctrl+C does (the summary is still printed)."""
+    import asyncio
+    import contextlib
+    import signal
+
+    task = asyncio.current_task()
+    assert task is not None
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await simulator.run()
+
+
+def _add_simulate_monitors(sub: argparse._SubParsersAction) -> None:
+    sim = sub.add_parser(
+        "simulate-monitors", help="bedside monitors replaying real ICU data over HL7/MLLP"
+    )
+    sim.add_argument("--beds", type=int, required=True, help="how many monitors (beds)")
+    sim.add_argument("--host", default="127.0.0.1", help="the HL7/MLLP gateway's address")
+    sim.add_argument("--port", type=int, default=2575, help="the HL7/MLLP gateway's port")
+    sim.add_argument("--ward", default="ICU", help="ward code: devices MON-<ward>-01 ...")
+    sim.add_argument("--first-bed", type=int, default=1, help="number of the first bed")
+    sim.add_argument(
+        "--duration", type=float, default=None, help="seconds to run (default: until Ctrl+C)"
+    )
+    sim.add_argument("--ecg-hz", type=int, choices=(250, 125), default=250)
+    sim.add_argument("--speed", type=float, default=1.0, help="numerics timeline speed-up")
+    sim.add_argument("--seed", type=int, default=None, help="same seed, same beds")
+    sim.set_defaults(func=cmd_simulate_monitors)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hms-server", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
@@ -163,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", parents=[common], help="run the API server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--mllp-port", type=int, help="also receive bedside monitors (HL7/MLLP) on this port"
+    )
+    serve.add_argument("--mllp-host", help="address the monitor gateway listens on")
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", parents=[common], help="apply database migrations").set_defaults(
@@ -184,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--patients", type=int, default=240)
     demo.set_defaults(func=cmd_demo)
+    _add_simulate_monitors(sub)
     return parser
 
 

@@ -11,9 +11,11 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from hms_core import SCHEMA_VERSION
+from hms_core.rules.alarms import AlarmLimits
 from hms_core.schemas.audit import AuditEventOut
 from hms_core.schemas.auth import LoginRequest, LoginResponse, UserOut
 from hms_core.schemas.errors import ErrorResponse
+from hms_core.schemas.monitoring import AlarmOut, Station, Trends, WardOverview
 from hms_core.schemas.notifications import MarkAllReadResult, NotificationList, NotificationOut
 from hms_core.schemas.patients import (
     PatientSummary,
@@ -142,6 +144,55 @@ class ApiClient:
         response = self._send("POST", "/api/notifications/read-all", json=body)
         return self._parse(response, MarkAllReadResult)
 
+    # --- monitoring (the ICU central station) -------------------------------------------------
+
+    def monitoring_wards(self) -> list[WardOverview]:
+        """The wards a central station can watch, with their bed, monitor and patient counts."""
+        return self._parse(self._send("GET", "/api/monitoring/wards"), list[WardOverview])
+
+    def monitoring_station(self, ward_id: uuid.UUID | str) -> Station:
+        """One ward's beds, patients, latest values, NEWS2 and active alarms."""
+        response = self._send("GET", "/api/monitoring/station", params={"ward_id": str(ward_id)})
+        return self._parse(response, Station)
+
+    def monitoring_trends(
+        self, patient_id: uuid.UUID, hours: float, parameters: list[str] | None = None
+    ) -> Trends:
+        """A patient's recorded values over the last `hours`, by parameter."""
+        params: dict[str, Any] = {"hours": hours}
+        if parameters:
+            params["parameters"] = ",".join(parameters)
+        path = f"/api/monitoring/patients/{patient_id}/trends"
+        return self._parse(self._send("GET", path, params=params), Trends)
+
+    def monitoring_alarms(self, bed_id: uuid.UUID, hours: float = 24) -> list[AlarmOut]:
+        """A bed's alarms (active and ended) over the last `hours`, newest first."""
+        params = {"bed_id": str(bed_id), "hours": hours}
+        return self._parse(
+            self._send("GET", "/api/monitoring/alarms", params=params), list[AlarmOut]
+        )
+
+    def acknowledge_alarm(self, alarm_id: uuid.UUID) -> AlarmOut | None:
+        """Acknowledge an alarm; returns it as it now is when the server says."""
+        response = self._send("POST", f"/api/monitoring/alarms/{alarm_id}/acknowledge")
+        return _alarm_or_none(response)
+
+    def silence_alarm(self, alarm_id: uuid.UUID, minutes: int = 2) -> AlarmOut | None:
+        """Silence an alarm for `minutes` (1 to 15)."""
+        path = f"/api/monitoring/alarms/{alarm_id}/silence"
+        return _alarm_or_none(self._send("POST", path, json={"minutes": minutes}))
+
+    def alarm_limits(self, patient_id: uuid.UUID) -> AlarmLimits:
+        """A patient's alarm limits (the adult defaults unless a nurse changed them)."""
+        path = f"/api/monitoring/patients/{patient_id}/limits"
+        return self._parse(self._send("GET", path), AlarmLimits)
+
+    def set_alarm_limits(self, patient_id: uuid.UUID, limits: AlarmLimits) -> AlarmLimits:
+        """Replace a patient's alarm limits; returns what the server stored."""
+        path = f"/api/monitoring/patients/{patient_id}/limits"
+        response = self._send("PUT", path, json=limits.model_dump(mode="json"))
+        return self._parse(response, AlarmLimits)
+
     # --- admin ------------------------------------------------------------------------------
 
     def audit(
@@ -262,6 +313,15 @@ class ApiClient:
                 "The server's answer could not be understood. "
                 "Is this the right server address, and is this program up to date?",
             ) from exc
+
+
+def _alarm_or_none(response: httpx.Response) -> AlarmOut | None:
+    """The alarm in an answer (bare or under "alarm"); None when the answer has no alarm."""
+    try:
+        body = response.json()
+        return AlarmOut.model_validate(body.get("alarm", body) if isinstance(body, dict) else body)
+    except (ValueError, ValidationError):
+        return None
 
 
 def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:

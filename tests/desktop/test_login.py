@@ -25,10 +25,21 @@ def test_good_password_opens_the_main_window_with_the_roles_rail(qtbot, controll
     ("role", "rail"),
     [
         ("reception", ["Reception", "Appointments", "Conflicts"]),
-        ("doctor", ["Patients", "Clinic"]),
+        ("doctor", ["Patients", "Clinic", "Ward", "ICU station"]),
+        ("nurse", ["Patients", "Ward", "ICU station"]),
+        ("lab", ["Patients"]),
         (
             "admin",
-            ["Reception", "Appointments", "Clinic", "Conflicts", "Doctors' hours", "Audit log"],
+            [
+                "Reception",
+                "Appointments",
+                "Clinic",
+                "Ward",
+                "ICU station",
+                "Conflicts",
+                "Doctors' hours",
+                "Audit log",
+            ],
         ),
     ],
 )
@@ -101,7 +112,7 @@ def test_remembered_token_skips_the_password(qtbot, controller, live_server, mem
     try:
         with qtbot.waitSignal(again.main_window_shown, timeout=SIGN_IN_TIMEOUT_MS) as blocker:
             again.start()
-        assert blocker.args[0].rail_titles() == ["Patients", "Clinic"]
+        assert blocker.args[0].rail_titles() == ["Patients", "Clinic", "Ward", "ICU station"]
     finally:
         close_controller(again)
 

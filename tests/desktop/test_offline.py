@@ -100,7 +100,7 @@ def test_offline_sign_in_for_a_user_who_signed_in_here_before(
         dialog.sign_in_button.click()
     offline = blocker.args[0]
     assert offline.ctx.session.offline
-    assert offline.rail_titles() == ["Patients"]  # the cached permission snapshot
+    assert offline.rail_titles() == ["Patients", "Ward", "ICU station"]  # cached permissions
 
     server.start()  # back online: the desktop signs in with the server by itself
     offline.sync_indicator.sync_button.click()

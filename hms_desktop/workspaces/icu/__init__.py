@@ -1,0 +1,1 @@
+"""The ICU central station workspace."""
