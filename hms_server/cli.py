@@ -1,6 +1,7 @@
 """`hms-server`: serve, migrate, create-user, seed-demo and demo, all on the same database."""
 
 import argparse
+import contextlib
 import gc
 import getpass
 import logging
@@ -119,18 +120,20 @@ def _free_port(preferred: int) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Embedded database + demo data + server + desktop; closing the desktop stops it all."""
+    """Embedded database + demo data + server + desktop; closing the desktop stops it all.
+    The admitted ICU beds' monitors are simulated, so the ICU station is live."""
     import threading
 
     import uvicorn
 
     from hms_server.app import create_app
-    from hms_server.seed import DEMO_PASSWORDS, seed_demo
+    from hms_server.seed import DEMO_ICU_BEDS, DEMO_PASSWORDS, seed_demo
 
     settings = _settings(args)
     db = _open_database(settings)
     print(seed_demo(db, patients=args.patients, timezone=settings.timezone))
     port = _free_port(args.port)
+    settings = settings.model_copy(update={"mllp_port": _free_port(2575)})
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings, db),
@@ -145,14 +148,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
     thread.start()
     url = f"http://127.0.0.1:{port}"
     print(f"hms server on {url} (demo logins are in README.md)")
-    env = {**os.environ, "HMS_DEMO_PASSWORD": DEMO_PASSWORDS["reception"]}
-    desktop = [sys.executable, "-m", "hms_desktop", "--server", url, "--username", "reception"]
+    monitors = _DemoMonitors(settings.mllp_port, DEMO_ICU_BEDS)
+    env = {**os.environ, "HMS_DEMO_PASSWORD": DEMO_PASSWORDS[args.user]}
+    desktop = [sys.executable, "-m", "hms_desktop", "--server", url, "--username", args.user]
     try:
         return subprocess.call(desktop, env=env)
     finally:
+        monitors.stop()
         server.should_exit = True
         thread.join(timeout=10)
         db.engine.dispose()
+
+
+class _DemoMonitors:
+    """The demo's bedside monitors: the simulator on its own thread and event loop."""
+
+    def __init__(self, mllp_port: int, beds: int) -> None:
+        import asyncio
+        import threading
+
+        from hms_server.monitoring.simulator import Simulator
+
+        self._loop = asyncio.new_event_loop()
+        simulator = Simulator("127.0.0.1", mllp_port, beds, seed=2026)
+        self._task = self._loop.create_task(simulator.run())
+        self._thread = threading.Thread(target=self._run, name="hms-demo-monitors", daemon=True)
+        self._thread.start()
+        print(f"{beds} ICU bedside monitors simulated (HL7/MLLP on port {mllp_port})")
+
+    def _run(self) -> None:
+        import asyncio
+
+        with contextlib.suppress(asyncio.CancelledError):
+            self._loop.run_until_complete(self._task)
+        self._loop.close()
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(timeout=5)
 
 
 def cmd_simulate_monitors(args: argparse.Namespace) -> int:
@@ -258,6 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", parents=[common], help="demo data, server and desktop at once")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--patients", type=int, default=240)
+    demo.add_argument(
+        "--user",
+        default="reception",
+        choices=("reception", "doctor", "nurse", "admin"),
+        help="who the desktop signs in as (nurse: ward and ICU station)",
+    )
     demo.set_defaults(func=cmd_demo)
     _add_simulate_monitors(sub)
     return parser

@@ -102,6 +102,8 @@ ADMISSIONS = [
     ("MED-A-02", "Heart failure, fluid overload", 26),
     ("MED-A-03", "Falls assessment", 18),
 ]
+# The demo simulates the monitors of ICU-01 up to here (every admitted ICU bed)
+DEMO_ICU_BEDS = sum(1 for bed, _, _ in ADMISSIONS if bed.startswith("ICU-"))
 # A planted pair for trying the duplicate check: register "Maria Garcia", born 1985-03-14.
 DUPLICATE_DEMO = ("Maria", "García", date(1985, 3, 14), "+1 555 010 2030")
 

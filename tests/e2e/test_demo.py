@@ -27,6 +27,26 @@ def health(url: str) -> dict | None:
         return None
 
 
+def assert_icu_station_is_live(url: str) -> None:
+    """The demo's simulated monitors reach the ICU station: ICU-01's patient has a fresh HR."""
+    login = httpx.post(
+        f"{url}/api/auth/login", json={"username": "nurse", "password": "nurse-demo"}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    wards = httpx.get(f"{url}/api/monitoring/wards", headers=headers).json()
+    icu = next(w for w in wards if w["code"] == "ICU")
+
+    def icu_01() -> dict | None:
+        station = httpx.get(
+            f"{url}/api/monitoring/station", params={"ward_id": icu["id"]}, headers=headers
+        ).json()
+        bed = next(b for b in station["beds"] if b["label"] == "ICU-01")
+        return bed if bed["patient"] and "hr" in bed["latest"] else None
+
+    bed = wait_until(icu_01, 60, "live values from the demo's ICU monitors")
+    assert bed["latest"]["hr"]["source"] == "monitor"
+
+
 def test_demo_starts_everything_and_closing_the_desktop_stops_it(tmp_path):
     port, data_dir = free_port(), tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if k != "HMS_DATABASE_URL"}
@@ -49,6 +69,7 @@ def test_demo_starts_everything_and_closing_the_desktop_stops_it(tmp_path):
             f"{url}/api/auth/login", json={"username": "reception", "password": "reception-demo"}
         )
         assert login.status_code == 200
+        assert_icu_station_is_live(url)
         desktop = wait_until(
             lambda: [
                 p
