@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hms_core.db.base import new_id, utcnow
-from hms_core.db.patients import Patient
 from hms_core.db.scheduling import (
     CANCELLED,
     CHECKED_IN,
@@ -40,6 +39,7 @@ from hms_core.services import availability
 from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
 from hms_core.services.errors import Conflict, DomainError, InvalidData, NotFound
+from hms_core.services.patients import active_patient
 from hms_core.services.unit import emit, is_provisional
 
 CLOCK_SKEW = timedelta(minutes=10)  # how far a desk's clock may run ahead of the server's
@@ -84,7 +84,9 @@ class SlotTaken(DomainError):
 def book(session: Session, actor: Actor, args: BookAppointment) -> Appointment:
     """Book a patient with a doctor; refused in the past, outside availability or overlapping."""
     actor.require(Perm.APPOINTMENT_BOOK)
-    patient = _bookable_patient(session, args.patient_id)
+    patient = active_patient(
+        session, args.patient_id, instead="Book the appointment on that record."
+    )
     doctor = _bookable_doctor(session, args.doctor_id)
     if args.id is not None and session.get(Appointment, args.id) is not None:
         raise Conflict("This appointment has already been booked.")
@@ -252,21 +254,6 @@ def _stamp(appointment: Appointment, status: str, at: datetime) -> None:
 
 
 # --- checks ----------------------------------------------------------------------------------
-
-
-def _bookable_patient(session: Session, patient_id: uuid.UUID) -> Patient:
-    patient = session.get(Patient, patient_id)
-    if patient is None or patient.deleted_at is not None:
-        raise NotFound("This patient is not registered.", fields={"patient_id": "Unknown patient"})
-    if patient.merged_into_id is not None:
-        survivor = session.get(Patient, patient.merged_into_id)
-        mrn = survivor.mrn if survivor else "another record"
-        raise InvalidData(
-            f"This record was merged into MRN {mrn}. Book the appointment on that record.",
-            fields={"patient_id": "Merged record"},
-            detail={"merged_into": str(patient.merged_into_id)},
-        )
-    return patient
 
 
 def _bookable_doctor(session: Session, doctor_id: uuid.UUID) -> DoctorProfile:

@@ -19,6 +19,7 @@ from hms_core.schemas.ward import AdmitPatient, DischargePatient, TransferPatien
 from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
 from hms_core.services.errors import Conflict, InvalidData, NotFound
+from hms_core.services.patients import active_patient
 from hms_core.services.unit import emit
 
 CLOCK_SKEW = timedelta(minutes=10)  # how far a ward PC's clock may run ahead of the server's
@@ -46,7 +47,7 @@ def admit_patient(session: Session, actor: Actor, args: AdmitPatient) -> Admissi
         if existing.patient_id == args.patient_id and existing.bed_id == args.bed_id:
             return existing  # a replay: it is already done
         raise Conflict("This admission has already been recorded for another patient or bed.")
-    patient = _patient(session, args.patient_id)
+    patient = active_patient(session, args.patient_id)
     bed = _bed(session, args.bed_id)
     _check_not_ahead(args.admitted_at, "admitted_at", "The admission time")
     _check_bed_free(session, bed)
@@ -116,7 +117,7 @@ def transfer_patient(session: Session, actor: Actor, args: TransferPatient) -> A
     _check_not_ahead(args.at, "at", "The transfer time")
     bed = _bed(session, args.bed_id)
     _check_bed_free(session, bed)
-    patient = _patient(session, admission.patient_id)
+    patient = active_patient(session, admission.patient_id)
     previous = session.get(Bed, admission.bed_id)
     try:
         with session.begin_nested():
@@ -176,20 +177,6 @@ def open_admission_of(session: Session, patient_id: uuid.UUID) -> Admission | No
             .scalars()
             .first()
         )
-
-
-def _patient(session: Session, patient_id: uuid.UUID) -> Patient:
-    patient = session.get(Patient, patient_id)
-    if patient is None or patient.deleted_at is not None:
-        raise NotFound("This patient is not registered.", fields={"patient_id": "Unknown patient"})
-    if patient.merged_into_id is not None:
-        survivor = session.get(Patient, patient.merged_into_id)
-        mrn = survivor.mrn if survivor else "another record"
-        raise InvalidData(
-            f"This record was merged into MRN {mrn}. Use that record.",
-            fields={"patient_id": "Merged record"},
-        )
-    return patient
 
 
 def _bed(session: Session, bed_id: uuid.UUID) -> Bed:

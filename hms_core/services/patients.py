@@ -200,6 +200,25 @@ def _merge_allergies(
     return [*wanted, *added_elsewhere]
 
 
+def active_patient(
+    session: Session, patient_id: uuid.UUID, *, instead: str = "Use that record."
+) -> Patient:
+    """The registered patient, refused in plain words when unknown or merged into another record
+    (`instead` says what to do with the surviving record)."""
+    patient = session.get(Patient, patient_id)
+    if patient is None or patient.deleted_at is not None:
+        raise NotFound("This patient is not registered.", fields={"patient_id": "Unknown patient"})
+    if patient.merged_into_id is not None:
+        survivor = session.get(Patient, patient.merged_into_id)
+        mrn = survivor.mrn if survivor else "another record"
+        raise InvalidData(
+            f"This record was merged into MRN {mrn}. {instead}",
+            fields={"patient_id": "Merged record"},
+            detail={"merged_into": str(patient.merged_into_id)},
+        )
+    return patient
+
+
 def get_patient(session: Session, actor: Actor, patient_id: uuid.UUID) -> Patient:
     """Open a patient's record (audited)."""
     actor.require(Perm.PATIENT_READ)

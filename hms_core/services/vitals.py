@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from hms_core.db import Patient, VitalsEntry
+from hms_core.db import VitalsEntry
 from hms_core.db.base import utcnow
 from hms_core.rbac import Perm
 from hms_core.rules import news2
@@ -19,7 +19,8 @@ from hms_core.rules.vitals import PARAMETERS
 from hms_core.schemas.ward import RecordVitals
 from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
-from hms_core.services.errors import InvalidData, NotFound
+from hms_core.services.errors import InvalidData
+from hms_core.services.patients import active_patient
 from hms_core.services.unit import emit
 
 CLOCK_SKEW = timedelta(minutes=10)  # a ward PC's clock may run this far ahead
@@ -63,9 +64,7 @@ def record_vitals(session: Session, actor: Actor, args: RecordVitals) -> VitalsE
     existing = session.get(VitalsEntry, args.id)
     if existing is not None:
         return existing  # a replay: already charted
-    patient = session.get(Patient, args.patient_id)
-    if patient is None or patient.deleted_at is not None:
-        raise NotFound("This patient is not registered.", fields={"patient_id": "Unknown patient"})
+    patient = active_patient(session, args.patient_id)
     recorded_at = _aware(args.recorded_at) if args.recorded_at else utcnow()
     problems = {**check_timing(args.taken_at, recorded_at), **check_values(args)}
     if problems:

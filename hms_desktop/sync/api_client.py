@@ -15,7 +15,14 @@ from hms_core.rules.alarms import AlarmLimits
 from hms_core.schemas.audit import AuditEventOut
 from hms_core.schemas.auth import LoginRequest, LoginResponse, UserOut
 from hms_core.schemas.errors import ErrorResponse
-from hms_core.schemas.monitoring import AlarmOut, Station, Trends, WardOverview
+from hms_core.schemas.monitoring import (
+    AlarmOut,
+    AssignRequest,
+    Station,
+    Trends,
+    UnmatchedGroup,
+    WardOverview,
+)
 from hms_core.schemas.notifications import MarkAllReadResult, NotificationList, NotificationOut
 from hms_core.schemas.patients import (
     PatientSummary,
@@ -192,6 +199,21 @@ class ApiClient:
         path = f"/api/monitoring/patients/{patient_id}/limits"
         response = self._send("PUT", path, json=limits.model_dump(mode="json"))
         return self._parse(response, AlarmLimits)
+
+    def unmatched_readings(self) -> list[UnmatchedGroup]:
+        """Monitor readings no patient could be matched to, grouped by monitor and hint."""
+        response = self._send("GET", "/api/monitoring/unmatched")
+        return self._parse(response, list[UnmatchedGroup])
+
+    def assign_unmatched(
+        self, patient_id: uuid.UUID, device_id: str | None, hint: str | None
+    ) -> int:
+        """Give a monitor's unmatched readings to a patient; how many readings moved."""
+        body = AssignRequest(patient_id=patient_id, device_id=device_id, hint=hint)
+        response = self._send(
+            "POST", "/api/monitoring/unmatched/assign", json=body.model_dump(mode="json")
+        )
+        return self._parse(response, dict[str, int])["assigned"]
 
     # --- admin ------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -305,8 +305,14 @@ async def _serve(
     websocket: WebSocket, sub: Subscriber, db: Database, token: str, expires_at: datetime
 ) -> None:
     """Forward events until the client leaves, the server stops, or the session ends."""
+    await serve_until_done(websocket, _forward(websocket, sub, db, token, expires_at))
+
+
+async def serve_until_done(websocket: WebSocket, sending: Coroutine[Any, Any, None]) -> None:
+    """Run `sending` while reading (and ignoring) what the client sends; stop when either
+    ends. An unexpected failure is raised (and logged by the server)."""
     receiver = asyncio.create_task(_drain(websocket))
-    sender = asyncio.create_task(_forward(websocket, sub, db, token, expires_at))
+    sender = asyncio.create_task(sending)
     try:
         done, _ = await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -314,7 +320,7 @@ async def _serve(
             task.cancel()
         await asyncio.gather(receiver, sender, return_exceptions=True)
     for task in done:
-        task.result()  # an unexpected failure is raised (and logged by the server)
+        task.result()
 
 
 async def _drain(websocket: WebSocket) -> None:

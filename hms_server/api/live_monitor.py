@@ -205,16 +205,7 @@ async def _serve(
     websocket: WebSocket, sub: MonitorSubscriber, db: Database, token: str, expires_at: datetime
 ) -> None:
     """Forward events until the client leaves, the server stops, or the session ends."""
-    receiver = asyncio.create_task(live._drain(websocket))  # noqa: SLF001
-    sender = asyncio.create_task(_forward(websocket, sub, db, token, expires_at))
-    try:
-        done, _ = await asyncio.wait({receiver, sender}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (receiver, sender):
-            task.cancel()
-        await asyncio.gather(receiver, sender, return_exceptions=True)
-    for task in done:
-        task.result()
+    await live.serve_until_done(websocket, _forward(websocket, sub, db, token, expires_at))
 
 
 async def _forward(

@@ -25,6 +25,7 @@ from hms_core.schemas.monitoring import ALARM, AlarmOut, Station, StationBed, Wa
 from hms_desktop.monitoring.feed import MonitorFeed
 from hms_desktop.monitoring.station_grid import BEDS_PER_SCREEN, StationView
 from hms_desktop.monitoring.trend_view import TrendView
+from hms_desktop.monitoring.unmatched_dialog import UnmatchedDialog
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.messages import describe_error
 
@@ -60,8 +61,12 @@ class IcuWorkspace(QWidget):
         self.prev_button.clicked.connect(lambda: self._turn(-1))
         self.next_button.clicked.connect(lambda: self._turn(1))
         self.connection_label = QLabel("Connecting…", self)
-        self.unmatched_label = QLabel("", self)
-        self.unmatched_label.setStyleSheet("color:#b54708; font-weight:bold;")
+        self.unmatched_button = QPushButton("", self)
+        self.unmatched_button.setStyleSheet("color:#b54708; font-weight:bold;")
+        self.unmatched_button.setToolTip("Monitor readings that no patient could be matched to")
+        self.unmatched_button.clicked.connect(self.open_unmatched)
+        self.unmatched_button.hide()
+        self.unmatched_dialog: UnmatchedDialog | None = None
         self.sound_box = QCheckBox("Sound", self)
         self.sound_box.setToolTip("Sound high and medium priority alarms on this PC")
         self.sound_box.toggled.connect(self._sound_toggled)
@@ -77,7 +82,7 @@ class IcuWorkspace(QWidget):
         bar.addWidget(self.page_label)
         bar.addWidget(self.next_button)
         bar.addStretch(1)
-        bar.addWidget(self.unmatched_label)
+        bar.addWidget(self.unmatched_button)
         bar.addWidget(self.sound_box)
         bar.addWidget(self.connection_label)
 
@@ -195,9 +200,9 @@ class IcuWorkspace(QWidget):
             self.reload()
         self.show_error("")
         self.station.load_station(station)
-        self.unmatched_label.setText(
-            f"{station.unmatched} monitor readings need a patient" if station.unmatched else ""
-        )
+        count = station.unmatched
+        self.unmatched_button.setText(f"{count} unassigned reading{'' if count == 1 else 's'}")
+        self.unmatched_button.setVisible(count > 0)
         self._update_pages()
 
     def _station_failed(self, exc: BaseException) -> None:
@@ -218,6 +223,20 @@ class IcuWorkspace(QWidget):
         self.connection_label.setStyleSheet("color:#067647;" if connected else "color:#b42318;")
         if connected:
             self.reload()  # catch up on what happened while disconnected
+
+    def open_unmatched(self) -> UnmatchedDialog:
+        """Show the monitor readings waiting for a patient, for a nurse to assign."""
+        if self.unmatched_dialog is not None:
+            self.unmatched_dialog.close()
+            self.unmatched_dialog.deleteLater()
+        station = self.station.station
+        beds = station.beds if station is not None else []
+        dialog = UnmatchedDialog(self.ctx, beds, self)
+        dialog.assigned.connect(lambda _count: self.reload())
+        self.unmatched_dialog = dialog
+        dialog.load()
+        dialog.open()
+        return dialog
 
     # --- pages ------------------------------------------------------------------------------
 
