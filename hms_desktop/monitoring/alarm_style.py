@@ -21,8 +21,16 @@ TECH_BG, TECH_FG = "#1f4fb4", "#ffffff"
 # Flash period (seconds) of each priority; 0 means a constant signal.
 FLASH_PERIOD = {HIGH: 0.5, MEDIUM: 2.0, LOW: 0.0}
 DUTY = 0.5
-# How often each priority's sound repeats, in milliseconds.
-SOUND_REPEAT_MS = {HIGH: 2_500, MEDIUM: 10_000, LOW: 30_000}
+# How often each priority's burst repeats, in milliseconds.
+SOUND_REPEAT_MS = {HIGH: 5_000, MEDIUM: 10_000, LOW: 30_000}
+# Each priority's burst as pulse start times (ms), after IEC 60601-1-8's patterns: high ten
+# pulses as 3 + 2, pause, 3 + 2; medium three pulses; low two. Pulses use the system's alert
+# sound (tones of their own would need QtMultimedia and an audio service on every PC).
+BURSTS = {
+    HIGH: (0, 150, 300, 650, 800, 1_800, 1_950, 2_100, 2_450, 2_600),
+    MEDIUM: (0, 300, 600),
+    LOW: (0, 400),
+}
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,9 @@ class AlarmSounder(QObject):
         super().__init__(parent)
         self.enabled: dict[str, bool] = {HIGH: False, MEDIUM: False, LOW: False}
         self.sounding: str | None = None
-        self.beeps = 0
+        self.beeps = 0  # bursts started
+        self.pulses = 0  # pulses sounded
+        self._burst = 0  # which burst pending pulses belong to
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._beep)
 
@@ -113,6 +123,7 @@ class AlarmSounder(QObject):
         self.sounding = priority
         if priority is None or not self.enabled.get(priority):
             self._timer.stop()
+            self._burst += 1  # pulses still pending stay silent
             return
         interval = SOUND_REPEAT_MS[priority]
         if not self._timer.isActive() or self._timer.interval() != interval:
@@ -120,5 +131,14 @@ class AlarmSounder(QObject):
             self._beep()
 
     def _beep(self) -> None:
+        """Start one burst of the sounding priority's pattern."""
         self.beeps += 1
-        QApplication.beep()
+        self._burst += 1
+        burst = self._burst
+        for offset in BURSTS[self.sounding or LOW]:
+            QTimer.singleShot(offset, self, lambda: self._pulse(burst))
+
+    def _pulse(self, burst: int) -> None:
+        if burst == self._burst:
+            self.pulses += 1
+            QApplication.beep()

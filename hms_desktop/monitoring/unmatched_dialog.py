@@ -95,7 +95,7 @@ class UnmatchedDialog(QDialog):
         self._generation = 0
         self._busy = False
         self.setWindowTitle("Monitor readings without a patient")
-        self.setMinimumSize(760, 560)
+        self.setMinimumSize(900, 600)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DELAY_MS)
@@ -115,11 +115,13 @@ class UnmatchedDialog(QDialog):
         layout.addWidget(intro)
         self.group_model: RecordTableModel[UnmatchedGroup] = RecordTableModel(GROUP_COLUMNS, self)
         self.group_table = make_table_view(self.group_model, self)
-        self.group_table.horizontalHeader().setSectionResizeMode(
-            1, QHeaderView.ResizeMode.Stretch
-        )
+        header = self.group_table.horizontalHeader()
+        header.setStretchLastSection(False)
+        for column in range(len(GROUP_COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.group_table.selectionModel().selectionChanged.connect(lambda *_: self._update())
-        layout.addWidget(self.group_table, 1)
+        layout.addWidget(self.group_table, 3)
 
         self.search_edit = QLineEdit(self)
         self.search_edit.setPlaceholderText("Find another patient: name, MRN or phone")
@@ -130,10 +132,11 @@ class UnmatchedDialog(QDialog):
         self.list_caption = QLabel("Patients on this ward", self)
         layout.addWidget(self.list_caption)
         layout.addWidget(self.search_edit)
-        layout.addWidget(self.patient_list, 1)
+        layout.addWidget(self.patient_list, 2)
 
         self.summary_label = QLabel("", self)
         self.summary_label.setWordWrap(True)
+        self.summary_label.setMinimumHeight(2 * self.summary_label.fontMetrics().lineSpacing() + 4)
         self.status_label = styled_label("", "statusText", self)
         self.status_label.setWordWrap(True)
         layout.addWidget(self.summary_label)
@@ -196,7 +199,9 @@ class UnmatchedDialog(QDialog):
     def _found(self, generation: int, found: list[PatientSummary]) -> None:
         if generation != self._generation:
             return
-        choices = [PatientChoice(p.id, f"{p.family_name.upper()}, {p.given_name}", p.mrn) for p in found]
+        choices = [
+            PatientChoice(p.id, f"{p.family_name.upper()}, {p.given_name}", p.mrn) for p in found
+        ]
         self._show_choices(choices, searched=True)
         if not found:
             set_status(self.status_label, "No patient found on this computer.")

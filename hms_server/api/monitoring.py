@@ -604,7 +604,11 @@ def assign(caller: Manager, session: UnitOfWork, body: AssignRequest) -> dict[st
             fields={"device_id": "Choose a monitor"},
         )
     _patient(session, body.patient_id)
-    conditions = [VitalSign.patient_id.is_(None)]
+    # only what the nurse was shown: an older reading from this monitor may be another patient's
+    conditions = [
+        VitalSign.patient_id.is_(None),
+        VitalSign.received_at >= utcnow() - UNMATCHED_WINDOW,
+    ]
     if body.device_id is not None:
         conditions.append(VitalSign.device_id == body.device_id)
     if body.hint is not None:

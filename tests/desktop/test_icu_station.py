@@ -241,7 +241,11 @@ def test_high_alarm_flashes_red_and_technical_is_blue(qtbot, view, tmp_path):
     assert view.sounder.sounding == "high" and view.sounder.beeps == 0  # sound is off by default
     view.sounder.set_enabled("high", True)
     assert view.sounder.beeps >= 1
+    qtbot.waitUntil(lambda: view.sounder.pulses >= 10, timeout=5000)  # high: a ten-pulse burst
     view.sounder.set_enabled("high", False)
+    pulses = view.sounder.pulses
+    qtbot.wait(700)
+    assert view.sounder.pulses == pulses  # turned off: nothing more sounds
 
     menu = tile.context_menu()
     assert [a.text() for a in menu.actions() if a.text()] == [

@@ -18,9 +18,11 @@ HINT_03 = "device MON-ICU-03, bed ICU-03, no patient admitted"
 HINT_04 = "device MON-ICU-04, bed ICU-04, no patient admitted"
 
 
-def add_unmatched(db, bed_id, device: str, hint: str, values: dict[str, float]) -> None:  # noqa: ANN001
-    """Readings as the gateway stores them for a bed nobody is admitted to."""
-    at = datetime.now(UTC) - timedelta(minutes=2)
+def add_unmatched(  # noqa: ANN001
+    db, bed_id, device: str, hint: str, values: dict[str, float], ago=timedelta(minutes=2)
+) -> None:
+    """Readings as the gateway stores them for a bed nobody is admitted to, `ago` ago."""
+    at = datetime.now(UTC) - ago
     with db.unit_of_work() as session:
         for n, (parameter, value) in enumerate(values.items()):
             session.add(
@@ -34,6 +36,7 @@ def add_unmatched(db, bed_id, device: str, hint: str, values: dict[str, float]) 
                     observed_at=at + timedelta(seconds=n),
                     message_id=f"{device}-{n}",
                     unmatched_hint=hint,
+                    received_at=at,
                 )
             )
 
@@ -55,6 +58,8 @@ def test_nurse_assigns_a_monitors_readings_to_a_patient(qtbot, controller, live_
         amara_id, amara_mrn = amara.id, amara.mrn
     add_unmatched(db, icu.beds["ICU-03"], "MON-ICU-03", HINT_03, {"hr": 88, "spo2": 95, "rr": 18})
     add_unmatched(db, icu.beds["ICU-04"], "MON-ICU-04", HINT_04, {"hr": 70, "spo2": 99})
+    # two days ago the same monitor sent this for someone else: not offered, not assigned
+    add_unmatched(db, icu.beds["ICU-03"], "MON-ICU-03", HINT_03, {"temp": 36.9}, timedelta(days=2))
 
     window = sign_in(qtbot, controller, live_server.url, live_server.users["nurse"])
     workspace = IcuWorkspace(window.ctx)
@@ -98,9 +103,11 @@ def test_nurse_assigns_a_monitors_readings_to_a_patient(qtbot, controller, live_
     assert dialog.status_label.text() == (
         f"Done: 3 readings from MON-ICU-03 now belong to NWOSU, Amara (MRN {amara_mrn})."
     )
-    rows = stored(db, "MON-ICU-03")
+    rows = [r for r in stored(db, "MON-ICU-03") if r.parameter != "temp"]
     assert len(rows) == 3
     assert all(r.patient_id == amara_id and r.assigned_by == "test-nurse" for r in rows)
+    [old] = [r for r in stored(db, "MON-ICU-03") if r.parameter == "temp"]
+    assert old.patient_id is None and old.assigned_by is None
     assert all(r.patient_id is None for r in stored(db, "MON-ICU-04"))  # the other monitor's not
     with db.sessions() as session:
         audit = session.scalars(
@@ -135,9 +142,7 @@ def test_nurse_assigns_a_monitors_readings_to_a_patient(qtbot, controller, live_
     workspace.shutdown()
 
 
-def test_a_doctor_is_told_plainly_that_assigning_is_for_nurses(
-    qtbot, controller, live_server
-):
+def test_a_doctor_is_told_plainly_that_assigning_is_for_nurses(qtbot, controller, live_server):
     db = live_server.db
     icu = make_icu(db, {"ICU-02": ("Chidi", "Okafor")})
     add_unmatched(db, icu.beds["ICU-03"], "MON-ICU-03", HINT_03, {"hr": 88})
@@ -151,7 +156,7 @@ def test_a_doctor_is_told_plainly_that_assigning_is_for_nurses(
     dialog.patient_list.setCurrentRow(0)
     dialog.assign_button.click()
     qtbot.waitUntil(lambda: "not assigned" in dialog.status_label.text(), timeout=WAIT)
-    assert "Your role does not allow this." in dialog.status_label.text()
+    assert "Your role (doctor) does not allow this." in dialog.status_label.text()
     assert all(r.patient_id is None for r in stored(db, "MON-ICU-03"))  # nothing changed
     dialog.close()
     workspace.shutdown()

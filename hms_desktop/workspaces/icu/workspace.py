@@ -8,19 +8,20 @@ import uuid
 from typing import Any
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtGui import QAction, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from hms_core.rules.alarms import HIGH, MEDIUM
+from hms_core.rules.alarms import HIGH, LOW, MEDIUM
 from hms_core.schemas.monitoring import ALARM, AlarmOut, Station, StationBed, WardOverview
 from hms_desktop.monitoring.feed import MonitorFeed
 from hms_desktop.monitoring.station_grid import BEDS_PER_SCREEN, StationView
@@ -43,6 +44,7 @@ class IcuWorkspace(QWidget):
         self.wards: list[WardOverview] = []
         self._loading = False
         self._reload_again = False
+        self._alarm_news: dict[uuid.UUID, AlarmOut] = {}  # alarms heard while a load is out
         self._started = False
         self._settings = QSettings("hms", "hms-desktop")  # this PC's station choices
         self._build()
@@ -67,9 +69,7 @@ class IcuWorkspace(QWidget):
         self.unmatched_button.clicked.connect(self.open_unmatched)
         self.unmatched_button.hide()
         self.unmatched_dialog: UnmatchedDialog | None = None
-        self.sound_box = QCheckBox("Sound", self)
-        self.sound_box.setToolTip("Sound high and medium priority alarms on this PC")
-        self.sound_box.toggled.connect(self._sound_toggled)
+        self.sound_button = self._sound_menu()
         self.error_label = QLabel("", self)
         self.error_label.setStyleSheet("color:#b42318;")
         self.error_label.setWordWrap(True)
@@ -83,7 +83,7 @@ class IcuWorkspace(QWidget):
         bar.addWidget(self.next_button)
         bar.addStretch(1)
         bar.addWidget(self.unmatched_button)
-        bar.addWidget(self.sound_box)
+        bar.addWidget(self.sound_button)
         bar.addWidget(self.connection_label)
 
         self.station = StationView(self)
@@ -186,6 +186,7 @@ class IcuWorkspace(QWidget):
             self._reload_again = True
             return
         self._loading, self._reload_again = True, False
+        self._alarm_news = {}
         api = self.ctx.api
         self.ctx.run(
             self,
@@ -196,10 +197,12 @@ class IcuWorkspace(QWidget):
 
     def _station_loaded(self, station: Station) -> None:
         self._loading = False
+        news, self._alarm_news = self._alarm_news, {}
         if self._reload_again:
             self.reload()
         self.show_error("")
         self.station.load_station(station)
+        self._replay_alarm_news(station, news)
         count = station.unmatched
         self.unmatched_button.setText(f"{count} unassigned reading{'' if count == 1 else 's'}")
         self.unmatched_button.setVisible(count > 0)
@@ -211,7 +214,24 @@ class IcuWorkspace(QWidget):
             self.reload()
         self._failed(exc)
 
+    def _replay_alarm_news(self, station: Station, news: dict[uuid.UUID, AlarmOut]) -> None:
+        """Alarm changes heard while the station was loading may be newer than the snapshot
+        (an acknowledgement, an end, a new alarm): put them back on top of it."""
+        if not news:
+            return
+        loaded = {a.id: a for bed in station.beds for a in bed.alarms}
+        events = [
+            {"type": ALARM, "alarm": newest(loaded.get(a.id), a).model_dump(mode="json")}
+            for a in news.values()
+        ]
+        self.station.handle_events(events)
+
     def _on_events(self, events: list[dict[str, Any]]) -> None:
+        if self._loading:
+            for event in events:
+                if event.get("type") == ALARM:
+                    alarm = AlarmOut.model_validate(event["alarm"])
+                    self._alarm_news[alarm.id] = newest(self._alarm_news.get(alarm.id), alarm)
         self.station.handle_events(events)
         if self.stack.currentWidget() is self.detail:
             for event in events:
@@ -284,9 +304,27 @@ class IcuWorkspace(QWidget):
         if alarm is not None:
             self._on_events([{"type": ALARM, "alarm": alarm.model_dump(mode="json")}])
 
-    def _sound_toggled(self, on: bool) -> None:
-        for priority in (HIGH, MEDIUM):
-            self.station.sounder.set_enabled(priority, on)
+    def _sound_menu(self) -> QToolButton:
+        """Alarm sound on this PC, chosen per priority (all off until a nurse turns it on)."""
+        button = QToolButton(self)
+        button.setText("Sound")
+        button.setToolTip("Which alarm priorities sound on this PC")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(button)
+        self.sound_actions: dict[str, QAction] = {}
+        choices = ((HIGH, "High priority"), (MEDIUM, "Medium priority"), (LOW, "Low priority"))
+        for priority, words in choices:
+            action = menu.addAction(words)
+            action.setCheckable(True)
+            action.toggled.connect(lambda on, p=priority: self._sound_toggled(p, on))
+            self.sound_actions[priority] = action
+        button.setMenu(menu)
+        return button
+
+    def _sound_toggled(self, priority: str, on: bool) -> None:
+        self.station.sounder.set_enabled(priority, on)
+        count = sum(a.isChecked() for a in self.sound_actions.values())
+        self.sound_button.setText(f"Sound ({count})" if count else "Sound")
 
     def _failed(self, exc: BaseException) -> None:
         self.show_error(describe_error(exc))
@@ -300,6 +338,25 @@ class IcuWorkspace(QWidget):
 
     def _set_pref(self, key: str, value: Any) -> None:
         self._settings.setValue(key, value)
+
+
+def newest(known: AlarmOut | None, heard: AlarmOut) -> AlarmOut:
+    """One alarm's two reports combined: an end, an acknowledgement and a silence are never
+    undone, so whichever report has them is the newer in that respect."""
+    if known is None:
+        return heard
+    quiet = [t for t in (known.silenced_until, heard.silenced_until) if t is not None]
+    until = max(quiet) if quiet else None
+    silenced_by = heard.silenced_by if until == heard.silenced_until else known.silenced_by
+    return heard.model_copy(
+        update={
+            "ended_at": heard.ended_at or known.ended_at,
+            "acknowledged_at": heard.acknowledged_at or known.acknowledged_at,
+            "acknowledged_by": heard.acknowledged_by or known.acknowledged_by,
+            "silenced_until": until,
+            "silenced_by": silenced_by,
+        }
+    )
 
 
 def _int(value: Any, default: int) -> int:

@@ -1,0 +1,107 @@
+"""A station snapshot that left the server before an alarm changed must not undo the change on
+the nurse's screen (live server; the snapshot is held back on its way to the desktop)."""
+
+import threading
+import uuid
+from datetime import UTC, datetime
+
+from hms_core.db import AlarmEvent
+from hms_core.schemas.monitoring import AlarmOut
+from hms_desktop.workspaces.icu.workspace import IcuWorkspace, newest
+from tests.desktop.helpers import SIGN_IN_TIMEOUT_MS, sign_in
+from tests.server.icu_helpers import make_icu
+
+WAIT = SIGN_IN_TIMEOUT_MS
+
+
+def add_alarm(db, patient_id, bed_id) -> AlarmEvent:  # noqa: ANN001
+    """An active high-priority alarm as the server's alarm service stores it."""
+    with db.unit_of_work() as session:
+        row = AlarmEvent(
+            patient_id=patient_id,
+            bed_id=bed_id,
+            kind="clinical",
+            priority="high",
+            parameter="spo2",
+            condition="low",
+            message="SpO₂ low 80 (limit 90)",
+            value=80,
+            limit=90,
+            started_at=datetime.now(UTC),
+        )
+        session.add(row)
+        session.flush()
+        session.expunge(row)
+        return row
+
+
+def test_an_acknowledgement_survives_an_older_snapshot(qtbot, controller, live_server):
+    db = live_server.db
+    icu = make_icu(db, {"ICU-02": ("Chidi", "Okafor")})
+    window = sign_in(qtbot, controller, live_server.url, live_server.users["nurse"])
+    workspace = IcuWorkspace(window.ctx)
+    qtbot.addWidget(workspace)
+    workspace.show()
+    view = workspace.station
+    qtbot.waitUntil(lambda: len(view.tiles) == 4, timeout=WAIT)
+    qtbot.waitUntil(lambda: workspace.feed.connected, timeout=WAIT)
+    alarm = add_alarm(db, icu.patients["ICU-02"], icu.beds["ICU-02"])
+    workspace.reload()
+    tile = view.tile_for("ICU-02")
+    qtbot.waitUntil(lambda: tile.active_alarm() is not None, timeout=WAIT)
+
+    api = window.ctx.api
+    fetch, gate, taken = api.monitoring_station, threading.Event(), threading.Event()
+
+    def held(ward_id):  # noqa: ANN001, ANN202 - the snapshot is read now, delivered later
+        snapshot = fetch(ward_id)
+        taken.set()
+        gate.wait(timeout=30)
+        return snapshot
+
+    api.monitoring_station = held
+    workspace.reload()
+    qtbot.waitUntil(taken.is_set, timeout=WAIT)  # read on the server: not acknowledged yet
+    tile.ack_button.click()
+
+    def acknowledged() -> bool:
+        shown = tile.active_alarm()
+        return shown is not None and shown.acknowledged_at is not None
+
+    qtbot.waitUntil(acknowledged, timeout=WAIT)
+    api.monitoring_station = fetch
+    gate.set()  # the old snapshot arrives
+    qtbot.waitUntil(lambda: not workspace._loading, timeout=WAIT)
+    assert acknowledged()
+    assert tile.active_alarm().id == alarm.id
+    assert tile.alarm_label.text().endswith("· acknowledged")
+    assert tile.look is not None and tile.look.period == 0  # steady, no flashing
+    workspace.shutdown()
+
+
+def test_reports_of_one_alarm_combine_to_the_newest():
+    started = datetime(2026, 12, 6, 19, 0, tzinfo=UTC)
+    base = AlarmOut(
+        id=uuid.uuid4(),
+        patient_id=None,
+        bed_id=None,
+        kind="clinical",
+        priority="high",
+        parameter="spo2",
+        condition="low",
+        message="SpO₂ low 80 (limit 90)",
+        value=80,
+        limit=90,
+        started_at=started,
+        ended_at=None,
+        acknowledged_at=None,
+        acknowledged_by=None,
+        silenced_until=None,
+        silenced_by=None,
+    )
+    acked = base.model_copy(update={"acknowledged_at": started, "acknowledged_by": "nurse"})
+    ended = base.model_copy(update={"ended_at": started})
+    assert newest(acked, base).acknowledged_by == "nurse"  # an older report does not undo it
+    assert newest(base, acked).acknowledged_by == "nurse"
+    assert newest(ended, acked).ended_at == started
+    assert newest(None, base) is base
