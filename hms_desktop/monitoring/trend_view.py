@@ -186,6 +186,23 @@ def _plain(exc: ValidationError) -> str:
     return str(first.get("msg", "These limits are not valid.")).removeprefix("Value error, ")
 
 
+GAP_FACTOR = 5.0  # a pause this many times the usual spacing is shown as a gap in the line
+
+
+def with_gaps(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Times and values of an (n, 2) series, with a NaN wherever readings stopped for a while
+    (sensor off, monitor unplugged): a trend never draws a line across missing data."""
+    times, values = data[:, 0], data[:, 1]
+    if len(times) < 3:
+        return times, values
+    steps = np.diff(times)
+    gaps = np.flatnonzero(steps > GAP_FACTOR * max(float(np.median(steps)), 1e-9))
+    if not len(gaps):
+        return times, values
+    at = gaps + 1
+    return np.insert(times, at, times[gaps] + steps[gaps] / 2), np.insert(values, at, np.nan)
+
+
 class TrendView(QWidget):
     """One bed in detail. Call `open_bed`; with a context it loads from the server itself."""
 
@@ -349,8 +366,8 @@ class TrendView(QWidget):
         for name, curve in self.curves.items():
             points = trends.series.get(name, []) if trends else []
             if points:
-                data = np.asarray(points, dtype=np.float64)
-                curve.setData(data[:, 0], data[:, 1], connect="finite")
+                times, values = with_gaps(np.asarray(points, dtype=np.float64))
+                curve.setData(times, values, connect="finite")
             else:
                 curve.setData([], [])
         if trends is not None:

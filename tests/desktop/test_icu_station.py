@@ -26,7 +26,7 @@ from hms_desktop.monitoring.bed_tile import NEWS2_COLOURS
 from hms_desktop.monitoring.buffers import SweepBuffer
 from hms_desktop.monitoring.feed import parse_frame
 from hms_desktop.monitoring.station_grid import StationView, grid_shape
-from hms_desktop.monitoring.trend_view import LimitsDialog, TrendView
+from hms_desktop.monitoring.trend_view import LimitsDialog, TrendView, with_gaps
 from tests.desktop.helpers import shots_dir
 
 WARD = uuid.uuid4()
@@ -565,3 +565,14 @@ def test_workspace_loads_the_ward_and_follows_the_live_feed(
     with live_server.client("nurse") as http:  # nothing changed
         assert http.get(f"/api/monitoring/patients/{patient_id}/limits").json()["hr_high"] == 135
     workspace.shutdown()
+
+
+def test_a_trend_shows_a_gap_where_readings_stopped():
+    """Ten minutes without readings (probe off) are a gap in the line, not a straight line."""
+    minutes = [0, 1, 2, 3, 13, 14, 15]
+    data = np.array([[m * 60.0, 90.0 + m] for m in minutes])
+    times, values = with_gaps(data)
+    assert len(values) == len(minutes) + 1
+    gap = int(np.flatnonzero(np.isnan(values))[0])
+    assert times[gap - 1] == 180.0 and times[gap + 1] == 780.0  # between minute 3 and minute 13
+    assert not np.isnan(with_gaps(data[:4])[1]).any()  # steady readings: no gap
