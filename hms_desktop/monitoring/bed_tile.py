@@ -280,13 +280,17 @@ class BedTile(QFrame):
             _quiet_plot(plot)
         self.ecg_plot.setXRange(0, self.sweep.seconds, padding=0)
         self.ecg_plot.setYRange(*ECG_RANGE, padding=0)
-        self.ecg_curve = self.ecg_plot.plot(pen=pg.mkPen(ECG_GREEN, width=1))
+        # A bare PlotCurveItem, not a PlotDataItem: the sweep is redrawn 30 times a second on
+        # up to 32 tiles, and the PlotDataItem layer (downsampling, clip-to-view, bounds) added
+        # about half again to each redraw of 1,500 points (tests/benchmarks/icu_bench.py).
+        self.ecg_curve = pg.PlotCurveItem(pen=pg.mkPen(ECG_GREEN, width=1))
+        self.ecg_plot.addItem(self.ecg_curve)
         self.hr_spark.setXRange(-TREND_SECONDS, 0, padding=0)
         self.spo2_spark.setXRange(-TREND_SECONDS, 0, padding=0)
         self.spo2_spark.setYRange(80, 100, padding=0.05)
         self.hr_curve = self.hr_spark.plot(pen=pg.mkPen(COLOURS["hr"], width=1))
         self.spo2_curve = self.spo2_spark.plot(pen=pg.mkPen(COLOURS["spo2"], width=1))
-        for curve in (self.ecg_curve, self.hr_curve, self.spo2_curve):
+        for curve in (self.hr_curve, self.spo2_curve):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
         self.ecg_plot.enableAutoRange(enable=False)
