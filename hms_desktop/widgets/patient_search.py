@@ -260,7 +260,10 @@ class PatientSearchBox(QLineEdit):
         super().focusOutEvent(event)
 
     def event(self, event: QEvent) -> bool:
-        """Close the popup when the window moves or hides."""
-        if event.type() in (QEvent.Type.Hide, QEvent.Type.Move):
+        """Close the popup when the box hides; keep it under the box when the box moves (the
+        toolbar lays itself out again when the hospital's name or the bell's count arrives)."""
+        if event.type() == QEvent.Type.Hide:
             self.popup.hide()
+        elif event.type() == QEvent.Type.Move and self.popup.isVisible():
+            self.popup.move(self.mapToGlobal(QPoint(0, self.height() + 2)))
         return super().event(event)
