@@ -71,6 +71,9 @@ class AlarmLimits(BaseModel):
 
 DEFAULT_LIMITS = AlarmLimits()
 WATCHED = ("hr", "spo2", "nibp_sys", "rr", "temp")
+# Measured all the time: silence means the equipment stopped. A cuff pressure is measured every
+# few minutes, so its absence between measurements is no alarm.
+CONTINUOUS = ("hr", "spo2", "rr", "temp")
 LABELS = {"hr": "HR", "spo2": "SpO₂", "nibp_sys": "NIBP sys", "rr": "RR", "temp": "Temp"}
 
 
@@ -192,6 +195,8 @@ class AlarmTracker:
             if at - pending.since >= timedelta(seconds=delay):
                 out += self._start(pending.condition, at)
         for parameter, seen in self.last_seen.items():
+            if parameter not in CONTINUOUS:
+                continue
             silent = (at - seen).total_seconds()
             if silent >= self.limits.no_data_seconds and (parameter, TECHNICAL) not in self.active:
                 self.pending.pop((parameter, CLINICAL), None)

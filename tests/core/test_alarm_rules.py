@@ -137,9 +137,20 @@ def test_no_data_after_the_configured_silence() -> None:
 
 def test_no_data_ends_a_clinical_alarm_of_that_parameter() -> None:
     tracker = AlarmTracker(AlarmLimits(no_data_seconds=10))
-    tracker.observe("nibp_sys", 170, at(0))
+    tracker.observe("temp", 39.5, at(0))
     found = tracker.tick(at(10))
     assert [(t.started, t.condition.condition) for t in found] == [(False, "high"), (True, NO_DATA)]
+
+
+def test_a_cuff_pressure_between_measurements_is_no_missing_data() -> None:
+    """NIBP is measured every few minutes: no technical alarm meanwhile, and a high reading
+    stays alarming until the next measurement is back within limits."""
+    tracker = AlarmTracker(AlarmLimits(no_data_seconds=10))
+    raised = tracker.observe("nibp_sys", 170, at(0))
+    assert [(t.started, t.condition.condition) for t in raised] == [(True, "high")]
+    assert tracker.tick(at(600)) == []
+    ended = tracker.observe("nibp_sys", 130, at(900))
+    assert [(t.started, t.condition.condition) for t in ended] == [(False, "high")]
 
 
 def test_sensor_off_alarms_at_once_and_ends_when_readings_return() -> None:

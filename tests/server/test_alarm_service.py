@@ -125,10 +125,10 @@ def test_unmatched_and_other_artefacts_raise_nothing(db: Database, icu: Icu) -> 
 def test_open_alarms_of_a_previous_run_are_taken_over(db: Database, icu: Icu) -> None:
     first = AlarmService()
     place = icu.place("ICU-03")
-    _feed(db, first, [reading(place, "nibp_sys", 175, at(0))], at(0))
+    _feed(db, first, [reading(place, "spo2", 97, at(0))], at(0))
     _feed(db, first, [reading(icu.place("ICU-04"), "hr", 80, at(0))], at(0))
     with db.unit_of_work() as session:
-        first.tick(session, at(40))  # ICU-04 no data, ICU-03 nibp no data too
+        first.tick(session, at(40))  # ICU-04 no HR, ICU-03 no SpO2
     assert sum(r.ended_at is None for r in _rows(db)) == 2  # the two no-data alarms
 
     restarted = AlarmService()
