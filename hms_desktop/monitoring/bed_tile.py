@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QRegion,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
@@ -45,6 +46,7 @@ from hms_desktop.monitoring.alarm_style import (
     top_alarm,
 )
 from hms_desktop.monitoring.buffers import SweepBuffer, TrendBuffer
+from hms_desktop.monitoring.sweep_widget import SweepWidget
 
 STALE_SECONDS = 30.0
 NIBP_STALE_SECONDS = 30 * 60.0  # a cuff pressure is measured every few minutes, not streamed
@@ -67,9 +69,11 @@ NEWS2_COLOURS = {  # band -> (background, text)
     "medium": ("#f36c21", "#000000"),
     "high": ("#d0021b", "#ffffff"),
 }
-ECG_RANGE = (-1.0, 2.0)  # mV
+ECG_RANGE = (-1.5, 2.0)  # mV, the sweep's starting range; it then fits the trace slowly
 TREND_SECONDS = 600.0
-SPARK_REFRESH = 2.0  # seconds between moves of the sparkline window when nothing new arrived
+SPARK_MIN = 2.0  # seconds between sparkline redraws with new readings (6 s a pixel at 10 min)
+SPARK_REFRESH = 10.0  # seconds between moves of the sparkline window when nothing new arrived
+BORDER_PX = 3  # the alarm-coloured frame of a tile
 MAX_WAITING = 100  # vitals receipts kept for latency while the station is not drawing
 
 
@@ -216,6 +220,7 @@ class BedTile(QFrame):
         self._numerics_due = True
         self._spark_at = 0.0
         self._header_style = ""
+        self._news2_style = ""
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
         self.setMinimumSize(180, 140)
         self._build()
@@ -267,24 +272,19 @@ class BedTile(QFrame):
             "background:#1f4fb4; color:white; padding:0 6px; border:1px dashed white;"
         )
 
+        # The ECG is drawn incrementally into a pixmap (SweepWidget): a pyqtgraph view per bed
+        # repainted 30 times a second cost more than half a core at 32 beds
+        # (tests/benchmarks/icu_bench.py). pyqtgraph keeps the sparklines, which change about
+        # once a second and are redrawn only then.
+        self.ecg = SweepWidget(self.sweep, ECG_GREEN, TILE_BG, ECG_RANGE, self)
         self.plots = pg.GraphicsLayoutWidget(self)
         self.plots.setBackground(TILE_BG)
         self.plots.ci.layout.setContentsMargins(0, 0, 0, 0)
         self.plots.ci.layout.setSpacing(2)
-        self.ecg_plot = self.plots.addPlot(row=0, col=0, colspan=2)
-        self.hr_spark = self.plots.addPlot(row=1, col=0)
-        self.spo2_spark = self.plots.addPlot(row=1, col=1)
-        self.plots.ci.layout.setRowStretchFactor(0, 3)
-        self.plots.ci.layout.setRowStretchFactor(1, 1)
-        for plot in (self.ecg_plot, self.hr_spark, self.spo2_spark):
+        self.hr_spark = self.plots.addPlot(row=0, col=0)
+        self.spo2_spark = self.plots.addPlot(row=0, col=1)
+        for plot in (self.hr_spark, self.spo2_spark):
             _quiet_plot(plot)
-        self.ecg_plot.setXRange(0, self.sweep.seconds, padding=0)
-        self.ecg_plot.setYRange(*ECG_RANGE, padding=0)
-        # A bare PlotCurveItem, not a PlotDataItem: the sweep is redrawn 30 times a second on
-        # up to 32 tiles, and the PlotDataItem layer (downsampling, clip-to-view, bounds) added
-        # about half again to each redraw of 1,500 points (tests/benchmarks/icu_bench.py).
-        self.ecg_curve = pg.PlotCurveItem(pen=pg.mkPen(ECG_GREEN, width=1))
-        self.ecg_plot.addItem(self.ecg_curve)
         self.hr_spark.setXRange(-TREND_SECONDS, 0, padding=0)
         self.spo2_spark.setXRange(-TREND_SECONDS, 0, padding=0)
         self.spo2_spark.setYRange(80, 100, padding=0.05)
@@ -293,8 +293,14 @@ class BedTile(QFrame):
         for curve in (self.hr_curve, self.spo2_curve):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
-        self.ecg_plot.enableAutoRange(enable=False)
         self.hr_spark.enableAutoRange(axis="y", enable=True)
+        self.plots.setMinimumHeight(16)  # the stretch factors below share the height
+        self.plots.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        traces = QVBoxLayout()
+        traces.setContentsMargins(0, 0, 0, 0)
+        traces.setSpacing(2)
+        traces.addWidget(self.ecg, 3)
+        traces.addWidget(self.plots, 1)
 
         self.numerics = {
             "hr": Numeric("HR", "/min", COLOURS["hr"], "888"),
@@ -320,7 +326,7 @@ class BedTile(QFrame):
         body = QHBoxLayout()
         body.setContentsMargins(4, 0, 4, 4)
         body.setSpacing(4)
-        body.addWidget(self.plots, 11)
+        body.addLayout(traces, 11)
         body.addWidget(numbers, 9)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(3, 3, 3, 3)
@@ -435,15 +441,19 @@ class BedTile(QFrame):
         self.mrn_label.setVisible(bool(mrn))
         self.patient_label.update()
 
-    def _show_news2(self) -> None:
+    def _show_news2(self, *, restyle: bool = False) -> None:
         score = self.state.news2
         total = "–" if score is None or score.total is None else str(score.total)
         background, colour = news2_colours(score)
-        self.news2_label.setText(f"NEWS2 {total}")
-        self.news2_label.setStyleSheet(
+        if self.news2_label.text() != f"NEWS2 {total}":
+            self.news2_label.setText(f"NEWS2 {total}")
+        style = (
             f"background:{background}; color:{colour}; border-radius:3px; padding:0 6px;"
             "font-weight:bold; border:1px solid rgba(255,255,255,150);"
         )
+        if style != self._news2_style or restyle:
+            self._news2_style = style
+            self.news2_label.setStyleSheet(style)
         if score is not None and score.band:
             extra = " (a single parameter scored 3)" if score.red_score else ""
             self.news2_label.setToolTip(f"NEWS2 {total}: {score.band} band{extra}")
@@ -475,12 +485,17 @@ class BedTile(QFrame):
         if style != self._header_style:
             self._header_style = style
             self.header.setStyleSheet(style)
-            self._show_news2()
+            self._show_news2(restyle=True)  # the header's QLabel rule would recolour it
             self.alarm_row.setStyleSheet(  # steady colour: the alarm stays readable between flashes
                 f"#alarmrow{{background:{look.background if look else HEADER_BG};}}"
                 f" QLabel{{color:{look.foreground if look else '#ffffff'};}}"
             )
-        self.update()
+        self._update_border()
+
+    def _update_border(self) -> None:
+        """Repaint only the frame: the traces inside need no repaint when it flashes."""
+        inner = self.rect().adjusted(BORDER_PX + 1, BORDER_PX + 1, -BORDER_PX - 1, -BORDER_PX - 1)
+        self.update(QRegion(self.rect()).subtracted(QRegion(inner)))
 
     # --- drawing ------------------------------------------------------------------------------
 
@@ -495,10 +510,9 @@ class BedTile(QFrame):
         if not self.isVisible():
             self._received.clear()  # not drawn, so no latency to report
             return []
-        if self.sweep.dirty:
-            self.ecg_curve.setData(self.sweep.x, self.sweep.y, connect="finite")
-            self.sweep.dirty = False
-        if now - self._spark_at >= SPARK_REFRESH or any(t.dirty for t in self.trends.values()):
+        self.ecg.refresh()
+        self.sweep.dirty = False
+        if self.plots.isVisible() and self._sparks_due(now):
             self._draw_sparks(now)
         drawn: list[float] = []
         if self._numerics_due or int(now) != int(now - dt):  # changes, and staleness each second
@@ -508,6 +522,12 @@ class BedTile(QFrame):
             self._draw_numerics(now)
             drawn, self._received = self._received, []
         return drawn
+
+    def _sparks_due(self, now: float) -> bool:
+        """New readings at most every SPARK_MIN s; the window moves every SPARK_REFRESH s."""
+        waited = now - self._spark_at
+        changed = any(t.dirty for t in self.trends.values())
+        return waited >= SPARK_REFRESH or (changed and waited >= SPARK_MIN)
 
     def _draw_sparks(self, now: float) -> None:
         self._spark_at = now
@@ -572,8 +592,7 @@ class BedTile(QFrame):
         mrn_font.setPixelSize(max(10, header_px - 2))
         mrn_font.setBold(False)
         self.mrn_label.setFont(mrn_font)
-        self.hr_spark.setVisible(h >= 170)
-        self.spo2_spark.setVisible(h >= 170)
+        self.plots.setVisible(h >= 170)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
@@ -585,7 +604,7 @@ class BedTile(QFrame):
             else "#2f3b44"
         )
         pen = QPen(QColor(colour))
-        pen.setWidth(3)
+        pen.setWidth(BORDER_PX)
         painter.setPen(pen)
         painter.drawRect(self.rect().adjusted(1, 1, -2, -2))
 

@@ -21,6 +21,7 @@ class SweepBuffer:
 
     def __init__(self, hz: float = DEFAULT_HZ, seconds: float = SWEEP_SECONDS) -> None:
         self.seconds = seconds
+        self.version = 0  # changes when the whole trace must be redrawn (new rate, cleared)
         self._reset(hz)
 
     def _reset(self, hz: float) -> None:
@@ -34,6 +35,7 @@ class SweepBuffer:
         self._credit = 0.0
         self.dirty = True
         self.total = 0  # samples drawn since the start (for tests and benchmarks)
+        self.version += 1
 
     def push(self, samples: np.ndarray | list[float], hz: float) -> None:
         """Queue a chunk of samples (mV) that the monitor sampled at `hz`."""
@@ -86,6 +88,7 @@ class SweepBuffer:
         self.y[:] = np.nan
         self._pending = np.empty(0)
         self.dirty = True
+        self.version += 1
 
 
 class TrendBuffer:

@@ -254,9 +254,9 @@ class Desktop:
         wait_until(lambda: feed is not None and feed.connected, "the live monitor feed")
         self.feed = FeedCounter()
         feed.events_received.connect(self.feed)
-        self.paints = PaintCounter()
+        self.paints = PaintCounter()  # each tile's ECG sweep: one paint per frame drawn
         for tile in self.station.visible_tiles():
-            tile.plots.viewport().installEventFilter(self.paints)
+            tile.ecg.installEventFilter(self.paints)
         self.latencies: list[float] = []
         self._harvest = QTimer()
         self._harvest.timeout.connect(self.harvest)
@@ -271,8 +271,20 @@ class Desktop:
         return len(self.station.visible_tiles())
 
     def ecg_plot_size(self) -> tuple[int, int]:
-        size = self.station.visible_tiles()[0].plots.size()
+        size = self.station.visible_tiles()[0].ecg.size()
         return size.width(), size.height()
+
+    def strips(self) -> int:
+        """Strips the visible sweeps drew and asked to repaint (at most one a frame each)."""
+        return sum(tile.ecg.strips for tile in self.station.visible_tiles())
+
+    def shoot(self, path: Path, beds: int, settle: float) -> None:
+        """Save the workspace showing `beds` beds a screen after `settle` seconds of sweep."""
+        combo = self.workspace.beds_combo
+        combo.setCurrentIndex(combo.findData(beds))
+        run_for(settle)
+        self.workspace.grab().save(str(path))
+        print(f"screenshot: {path}")
 
     def samples_drawn(self) -> tuple[int, int]:
         """(samples drawn, samples still queued) over all tiles."""
@@ -299,6 +311,7 @@ class Window:
     seconds: float = 0.0
     frames: int = 0
     paints: int = 0
+    strips: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
     vitals: int = 0
     samples_in: int = 0
@@ -322,6 +335,7 @@ def snapshot(desktop: Desktop, processes: dict[str, psutil.Process | None]) -> W
         seconds=time.perf_counter(),
         frames=desktop.station.frames,
         paints=desktop.paints.count,
+        strips=desktop.strips(),
         cpu={name: cpu_seconds(p) for name, p in processes.items()},
         vitals=desktop.feed.vitals,
         samples_in=desktop.feed.samples,
@@ -334,6 +348,7 @@ def since(start: Window, end: Window) -> Window:
         seconds=end.seconds - start.seconds,
         frames=end.frames - start.frames,
         paints=end.paints - start.paints,
+        strips=end.strips - start.strips,
         cpu={name: end.cpu[name] - start.cpu[name] for name in start.cpu},
         vitals=end.vitals - start.vitals,
         samples_in=end.samples_in - start.samples_in,
@@ -360,7 +375,8 @@ def measure_station(
 ) -> StationRun:
     root = args.root
     began = datetime.now(UTC)
-    sim = start_simulator(mllp, args.warmup + args.seconds + 1, root)
+    shots = 8.0 if args.shots else 0.0  # the simulator keeps sending while they are taken
+    sim = start_simulator(mllp, args.warmup + args.seconds + 1 + shots, root)
     try:
         run_for(args.warmup)
         processes = {"ui": psutil.Process(), "server": server, "simulator": psutil.Process(sim.pid)}
@@ -378,6 +394,13 @@ def measure_station(
         window = since(start, snapshot(desktop, processes))
         if profiler is not None:
             profiler.dump_stats(args.profile)
+        if args.shots:
+            args.shots.mkdir(parents=True, exist_ok=True)
+            desktop.shoot(args.shots / "icu_station_32.png", BEDS, 0.5)
+            desktop.shoot(args.shots / "icu_station_8.png", 8, 6.5)  # a whole sweep at 8 beds
+            desktop.workspace.beds_combo.setCurrentIndex(
+                desktop.workspace.beds_combo.findData(BEDS)
+            )
         latencies = [s * 1000 for s in desktop.latencies]
         deadline = time.monotonic() + 30
         while sim.poll() is None and time.monotonic() < deadline:
@@ -566,6 +589,7 @@ def station_report(run: StationRun, bare: tuple[float, ...], args: argparse.Name
     """Prints phase A's details; its table rows."""
     w, s = run.window, run.summary
     fps, painted = w.frames / w.seconds, w.paints / w.seconds / max(run.visible, 1)
+    strips = w.strips / w.seconds / max(run.visible, 1)
     cpu = {name: 100 * used / w.seconds for name, used in w.cpu.items()}
     cpu_ms = 1000 * w.cpu["ui"] / max(w.frames, 1)
     p50, p99 = percentile(run.latencies_ms, 50), percentile(run.latencies_ms, 99)
@@ -575,7 +599,8 @@ def station_report(run: StationRun, bare: tuple[float, ...], args: argparse.Name
     print(
         f"\nphase A: {BEDS} beds, {run.visible} on screen ({SCREEN[0]}x{SCREEN[1]}), "
         f"{w.seconds:.1f} s measured after {args.warmup:g} s warm-up"
-        f"\n  station: {w.frames} frames ({fps:.1f}/s), ECG plots painted {painted:.1f}/s each, "
+        f"\n  station: {w.frames} frames ({fps:.1f}/s), ECG sweeps drew {strips:.1f} strips/s and "
+        f"were painted {painted:.1f}/s each, "
         f"{len(run.latencies_ms)} vitals drawn, latency p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
         f"max {max(run.latencies_ms, default=float('nan')):.0f} ms"
         f"\n  CPU (% of one core): UI {cpu['ui']:.0f}, server {cpu['server']:.0f}, simulator "
@@ -606,7 +631,7 @@ def station_report(run: StationRun, bare: tuple[float, ...], args: argparse.Name
          f"{fps / bare_painted:.3g}x", f">= {FPS_TARGET:.0f}", met(round(fps, 1) >= FPS_TARGET)),
         ("", "", f"bare / {BEDS} = {bare_painted / BEDS:.1f}/s",
          f"{fps / (bare_painted / BEDS):.3g}x", "", ""),
-        ("ECG plot paints/s (each)", f"{painted:.1f}", f"bare plot {bare_painted:.0f}/s",
+        ("ECG sweep paints/s (each)", f"{painted:.1f}", f"bare plot {bare_painted:.0f}/s",
          f"{painted / bare_painted:.3g}x", "", ""),
         ("UI process CPU", f"{cpu['ui']:.0f} % of a core", "", "", f"<= {CPU_TARGET:.0f} %",
          met(cpu["ui"] <= CPU_TARGET)),
@@ -696,6 +721,7 @@ def main(argv: list[str] | None = None) -> int:
     add("--connections", type=int, default=16, help="MLLP connections of the gateway blast")
     add("--only", choices=("station", "gateway"), help="run one phase only")
     add("--profile", metavar="FILE", help="cProfile the UI process's measured window into FILE")
+    add("--shots", metavar="DIR", type=Path, help="save screenshots of 32 and 8 live beds here")
     args = parser.parse_args(argv)
     args.root = Path(tempfile.mkdtemp(prefix="hms-icu-bench-"))
     try:

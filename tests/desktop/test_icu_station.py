@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
 from hms_core.rules.alarms import AlarmLimits
@@ -26,6 +27,7 @@ from hms_desktop.monitoring.bed_tile import NEWS2_COLOURS
 from hms_desktop.monitoring.buffers import SweepBuffer
 from hms_desktop.monitoring.feed import parse_frame
 from hms_desktop.monitoring.station_grid import StationView, grid_shape
+from hms_desktop.monitoring.sweep_widget import SweepWidget
 from hms_desktop.monitoring.trend_view import LimitsDialog, TrendView, with_gaps
 from tests.desktop.helpers import shots_dir
 
@@ -338,7 +340,7 @@ def test_grid_fits_every_bed(qtbot, view, tmp_path, beds):
     assert sum(t.isVisible() for t in view.tiles.values()) == 4
 
 
-def test_ecg_curve_receives_samples(qtbot, view):
+def test_ecg_sweep_draws_samples(qtbot, view):
     station = make_station(4)
     view.load_station(station)
     tile = view.tile_for("ICU-01")
@@ -346,9 +348,111 @@ def test_ecg_curve_receives_samples(qtbot, view):
     view.start()
     qtbot.waitUntil(lambda: tile.sweep.total >= 200, timeout=5_000)
     frames(qtbot, view)
-    _x, y = tile.ecg_curve.getData()
-    assert y is not None and np.isfinite(y).sum() >= 200
+    y = tile.ecg.samples()
+    assert np.isfinite(y).sum() >= 200
     assert np.nanmax(y) > 1.0  # the R waves are there
+    image = tile.ecg.grab().toImage()
+    green = [
+        x
+        for x in range(image.width())
+        if any(image.pixelColor(x, r).green() > 60 for r in range(image.height()))
+    ]
+    assert len(green) >= image.width() * 200 / tile.sweep.size - 2  # the trace is on screen
+
+
+def sweep_widget(qtbot, size: tuple[int, int] = (300, 120)) -> SweepWidget:
+    widget = SweepWidget(SweepBuffer(hz=250, seconds=6.0), "#3ee06b", "#0b0f12")
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def ecg_samples(count: int, start: int = 0) -> np.ndarray:
+    t = (np.arange(count) + start) / 250
+    return 1.2 * np.exp(-(((t % 0.8) - 0.1) ** 2) / 0.0002) - 0.1 + 0.05 * np.sin(t * 7)
+
+
+def test_sweep_widget_increments_match_a_full_redraw(qtbot):
+    """Frame by frame, past two wraps: the picture is what a redraw from the buffer gives."""
+    widget = sweep_widget(qtbot)
+    buffer, sent = widget.buffer, 0
+    for frame in range(400):  # 8 or 9 samples a frame, 13.6 s: the sweep wraps twice
+        n = 8 + frame % 3 // 2
+        buffer.write(ecg_samples(n, sent))
+        sent += n
+        widget.refresh()
+    assert widget.strips >= 399 and widget.full_redraws <= 2
+    incremental = green_channel(widget.grab().toImage())
+    widget.redraw()
+    full = green_channel(widget.grab().toImage())
+    assert incremental.shape == full.shape
+    assert np.abs(incremental - full).max() <= 24  # no smear, no stale segment (only rounding)
+    gap = widget._column(buffer.pos + 2)  # the erase gap just ahead of the writing point
+    assert incremental[:, gap].max() < 40  # background only
+    assert incremental[:, widget._column(buffer.pos - 30)].max() > 60  # the newest samples
+
+
+def green_channel(image: QImage) -> np.ndarray:
+    """The green of every pixel, rows x columns."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    raw = np.frombuffer(bytes(image.constBits()), np.uint8)
+    pixels = raw.reshape(image.height(), image.bytesPerLine() // 4, 4)
+    return pixels[:, : image.width(), 1].astype(int)
+
+
+def test_sweep_widget_repaints_only_the_new_strip(qtbot):
+    widget = sweep_widget(qtbot)
+    widget.buffer.write(ecg_samples(700))
+    widget.refresh()
+    qtbot.wait(50)  # the first full paint is done
+    painted: list[QRect] = []
+
+    class Spy(QObject):
+        def eventFilter(self, _obj, event):  # noqa: ANN001, ANN202, N802
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.rect())
+            return False
+
+    spy = Spy()
+    widget.installEventFilter(spy)
+    widget.buffer.write(ecg_samples(8, 700))
+    widget.refresh()
+    qtbot.waitUntil(lambda: bool(painted), timeout=2_000)
+    strip = painted[-1]
+    assert strip.height() == widget.height()
+    assert strip.width() <= widget.width() * (8 + widget.buffer.gap + 8) / widget.buffer.size + 3
+    widget.refresh()  # nothing new: nothing repainted
+    count = len(painted)
+    qtbot.wait(50)
+    assert len(painted) == count
+
+
+def test_sweep_widget_blank_for_missing_samples_and_after_clear(qtbot):
+    widget = sweep_widget(qtbot)
+    samples = ecg_samples(1000)
+    samples[300:500] = np.nan  # lead off for 0.8 s
+    widget.buffer.write(samples)
+    widget.refresh()
+    image = widget.grab().toImage()
+
+    def lit(x: int) -> bool:
+        return any(image.pixelColor(x, y).green() > 60 for y in range(image.height()))
+
+    hole = range(widget._column(302), widget._column(498))
+    assert hole and not any(lit(x) for x in hole)
+    assert lit(widget._column(100)) and lit(widget._column(700))
+    widget.buffer.clear()
+    widget.refresh()
+    image = widget.grab().toImage()
+    assert not any(lit(x) for x in range(image.width()))
+    widget.resize(500, 200)  # a resize redraws from the buffer at the new size
+    qtbot.waitUntil(lambda: widget._w == 500, timeout=2_000)
+    widget.buffer.write(ecg_samples(600))
+    widget.refresh()
+    image = widget.grab().toImage()
+    assert image.width() == 500 and lit(widget._column(widget.buffer.pos - 100))
 
 
 def test_sweep_overwrites_from_left_with_gap():
