@@ -287,13 +287,14 @@ class BedTile(QFrame):
             _quiet_plot(plot)
         self.hr_spark.setXRange(-TREND_SECONDS, 0, padding=0)
         self.spo2_spark.setXRange(-TREND_SECONDS, 0, padding=0)
+        # Fixed physiological scales: a steady patient draws a steady line, not magnified noise.
+        self.hr_spark.setYRange(30, 180, padding=0.05)
         self.spo2_spark.setYRange(80, 100, padding=0.05)
         self.hr_curve = self.hr_spark.plot(pen=pg.mkPen(COLOURS["hr"], width=1))
         self.spo2_curve = self.spo2_spark.plot(pen=pg.mkPen(COLOURS["spo2"], width=1))
         for curve in (self.hr_curve, self.spo2_curve):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
-        self.hr_spark.enableAutoRange(axis="y", enable=True)
         self.plots.setMinimumHeight(16)  # the stretch factors below share the height
         self.plots.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         traces = QVBoxLayout()
