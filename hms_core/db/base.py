@@ -1,5 +1,8 @@
 """Declarative base and the column mixins every replicated table shares."""
 
+import os
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -19,6 +22,32 @@ NAMING = {
 def new_id() -> uuid.UUID:
     """A time-ordered UUIDv7, safe to mint on any client without coordination."""
     return uuid.UUID(bytes=uuid7().bytes)
+
+
+_UUID7_VERSION_VARIANT = (0x7 << 76) | (0b10 << 62)
+_RAND_A_SHIFT, _RAND_B_MASK = 64, (1 << 62) - 1
+_batch_lock = threading.Lock()
+_batch_last_ms = 0
+
+
+def new_ids(count: int) -> list[uuid.UUID]:
+    """`count` UUIDv7 at once, ascending (for bulk inserts): one clock read and one call for
+    random bits for the whole batch, where `new_id` costs both per id. Successive batches are
+    ascending too (a batch in the same millisecond as the last one takes the next one)."""
+    global _batch_last_ms
+    if count <= 0:
+        return []
+    with _batch_lock:
+        ms = max(time.time_ns() // 1_000_000, _batch_last_ms + 1)
+        _batch_last_ms = ms
+    prefix = (ms & 0xFFFFFFFFFFFF) << 80 | _UUID7_VERSION_VARIANT
+    noise = os.urandom(10 * count)  # 74 random bits per id: 12 in rand_a, 62 in rand_b
+    randoms = sorted(set(int.from_bytes(noise[i : i + 10]) >> 6 for i in range(0, 10 * count, 10)))
+    while len(randoms) < count:  # a repeat among 74-bit randoms: practically never
+        randoms = sorted({*randoms, int.from_bytes(os.urandom(10)) >> 6})
+    return [
+        uuid.UUID(int=prefix | (r >> 62) << _RAND_A_SHIFT | (r & _RAND_B_MASK)) for r in randoms
+    ]
 
 
 def utcnow() -> datetime:

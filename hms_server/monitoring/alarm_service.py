@@ -79,16 +79,19 @@ class AlarmService:
 
     def _observe(self, session: Session, values: list[ObservedValue], now: datetime) -> list[dict]:
         events = self._adopt(session, now)
+        seen: dict[uuid.UUID, _Patient] = {}  # each patient's state looked up once per call
         for value in values:
             reading, place = value.reading, value.placement
             if place.patient_id is None or reading.value is None:
                 continue
             if reading.artefact and reading.value != 0:
                 continue
-            state = self._state(session, place.patient_id, now)
+            state = seen.get(place.patient_id)
+            if state is None:
+                state = seen[place.patient_id] = self._state(session, place.patient_id, now)
+                state.last_reading = now
             if place.bed_id is not None and place.bed_id != state.bed_id:
                 state.bed_id, state.ward_id = place.bed_id, place.ward_id
-            state.last_reading = now
             # server time, as tick() uses: a monitor's clock may be off
             found = state.tracker.observe(reading.parameter, reading.value, now)
             events += self._persist(session, place.patient_id, state, found)

@@ -1,30 +1,35 @@
 """Storing monitor messages: one writer thread, group commit, then the acknowledgement.
 
 The MLLP connections hand every parsed message to `Ingest.submit`, which returns a future of
-the ACK. One writer thread gathers messages for up to ~10 ms (or 500 messages) and handles the
-whole group in ONE transaction: placement, a multi-row insert of `vital_sign`, the registered
-processors (alarms, NEWS2), the live events (NOTIFY `hms_monitor`), commit. Only then is each
-message acknowledged AA; if the transaction fails every message of the group gets AE ("could
-not be stored, resend") and the monitors send it again. About once a second the tickers run in
-a transaction of their own (alarms for monitors that stopped sending).
+the ACK. One writer thread takes what is queued (up to 500 messages; with `linger` set it also
+waits that long for each next one, at most `max_wait` in all) and handles the whole group in
+ONE transaction on its own connection: placement, the `vital_sign` rows in one COPY, the
+registered processors (alarms, NEWS2), the live events (NOTIFY `hms_monitor`, one statement),
+commit. While a group is being written the next one queues up, so groups grow with the load
+without making a monitor wait for company (monitors wait for their ACK before sending again).
+Only then is each message acknowledged AA; if the transaction fails every message of the group
+gets AE ("could not be stored, resend") and the monitors send it again. About once a second
+the tickers run in a transaction of their own (alarms for monitors that stopped sending).
 """
 
+import contextlib
 import logging
 import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from hms_core.db.base import new_id
-from hms_core.db.monitoring import MONITOR, VitalSign
+from hms_core.db.base import new_ids
+from hms_core.db.monitoring import MONITOR
 from hms_core.schemas.monitoring import VITALS, WAVE, event
 from hms_server.db import Database
 from hms_server.monitoring.hl7_codec import (
@@ -46,6 +51,7 @@ Ticker = Callable[[Session, datetime], list[dict[str, Any]]]
 
 MAX_BATCH = 500
 MAX_WAIT_SECONDS = 0.010
+LINGER_SECONDS = 0.0  # waiting for more after the queue is empty only delays the ACKs
 TICK_SECONDS = 1.0
 WAVE_EVENT_SAMPLES = 500  # a longer chunk goes out as several events (NOTIFY payload limit)
 REMEMBERED_MESSAGES = 50_000  # control ids kept to recognise a resent, already stored message
@@ -115,25 +121,35 @@ def wave_events(item: _Pending, placement: Placement) -> list[dict[str, Any]]:
     return events
 
 
-def _row(item: _Pending, placement: Placement, reading: Any, received_at: datetime) -> dict:
-    return {
-        "id": new_id(),
-        "patient_id": placement.patient_id,
-        "bed_id": placement.bed_id,
-        "device_id": placement.device_id,
-        "parameter": reading.parameter,
-        "value": reading.value,
-        "value_code": reading.value_code,
-        "unit": reading.unit[:40],
-        "code_system": reading.code_system[:20],
-        "code": reading.code[:40],
-        "artefact": reading.artefact,
-        "source": MONITOR,
-        "observed_at": reading.observed_at,
-        "received_at": received_at,
-        "message_id": item.message.header.control_id[:80],
-        "unmatched_hint": None if placement.matched else (placement.hint or "unmatched")[:200],
-    }
+COLUMNS = (
+    "id patient_id bed_id device_id parameter value value_code unit code_system code artefact "
+    "source observed_at received_at message_id unmatched_hint"
+).split()
+COPY_SQL = f"COPY vital_sign ({', '.join(COLUMNS)}) FROM STDIN"
+
+
+def _rows(item: _Pending, placement: Placement, received_at: datetime) -> list[tuple]:
+    """The `vital_sign` rows (COLUMNS, without the id) of one message."""
+    message_id = item.message.header.control_id[:80]
+    hint = None if placement.matched else (placement.hint or "unmatched")[:200]
+    patient, bed, device = placement.patient_id, placement.bed_id, placement.device_id
+    return [
+        (patient, bed, device, r.parameter, r.value, r.value_code, r.unit[:40])
+        + (r.code_system[:20], r.code[:40], r.artefact, MONITOR, r.observed_at, received_at)
+        + (message_id, hint)
+        for r in item.message.readings
+    ]
+
+
+def insert_vital_signs(session: Session, rows: list[tuple]) -> None:
+    """Store `rows` (COLUMNS without the id) in `session`'s transaction with ONE statement
+    (COPY: no per-row statement, no per-row id from the clock and the random source)."""
+    if not rows:
+        return
+    connection = session.connection().connection.driver_connection
+    with connection.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
+        for row_id, row in zip(new_ids(len(rows)), rows, strict=True):
+            copy.write_row((row_id, *row))
 
 
 class Ingest:
@@ -148,6 +164,7 @@ class Ingest:
         resolver: Resolver | None = None,
         max_batch: int = MAX_BATCH,
         max_wait: float = MAX_WAIT_SECONDS,
+        linger: float = LINGER_SECONDS,
         tick_seconds: float = TICK_SECONDS,
     ) -> None:
         self.db = db
@@ -156,11 +173,13 @@ class Ingest:
         self.resolver = resolver or Resolver()
         self.max_batch = max_batch
         self.max_wait = max_wait
+        self.linger = linger
         self.tick_seconds = tick_seconds
         self._queue: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._stored: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._connection: Connection | None = None  # the writer thread's own
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -188,15 +207,37 @@ class Ingest:
     def _run(self) -> None:
         next_tick = time.monotonic() + self.tick_seconds
         running = True
-        while running:
-            batch, running = self._gather(max(0.0, next_tick - time.monotonic()))
-            if batch:
-                self._store_safely(batch)
-            if self.tickers and time.monotonic() >= next_tick:
-                self._tick()
-                next_tick = time.monotonic() + self.tick_seconds
-            elif not self.tickers:
-                next_tick = time.monotonic() + self.tick_seconds
+        try:
+            while running:
+                batch, running = self._gather(max(0.0, next_tick - time.monotonic()))
+                if batch:
+                    self._store_safely(batch)
+                if self.tickers and time.monotonic() >= next_tick:
+                    self._tick()
+                    next_tick = time.monotonic() + self.tick_seconds
+                elif not self.tickers:
+                    next_tick = time.monotonic() + self.tick_seconds
+        finally:
+            self._disconnect()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """A transaction on the writer's own connection: checked out of the pool once (no
+        pre-ping per batch), given back after any failure (the next batch takes a fresh one)."""
+        if self._connection is None:
+            self._connection = self.db.engine.connect()
+        try:
+            with self.db.sessions(bind=self._connection) as session, session.begin():
+                yield session
+        except BaseException:
+            self._disconnect()
+            raise
+
+    def _disconnect(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
 
     def _store_safely(self, batch: list[_Pending]) -> None:
         """Store; whatever goes wrong, every message still gets an answer."""
@@ -211,7 +252,7 @@ class Ingest:
 
     def _gather(self, wait: float) -> tuple[list[_Pending], bool]:
         """Up to max_batch messages: the first waited for (at most `wait`), the rest for at
-        most max_wait. The flag is False once stop was asked."""
+        most max_wait, each for at most `linger`. The flag is False once stop was asked."""
         try:
             first = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
         except queue.Empty:
@@ -222,7 +263,10 @@ class Ingest:
         deadline = time.monotonic() + self.max_wait
         while len(batch) < self.max_batch:
             try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                item = self._queue.get(timeout=min(self.linger, left))
             except queue.Empty:
                 break
             if item is _STOP:
@@ -258,7 +302,7 @@ class Ingest:
         if not fresh:
             return
         try:
-            with self.db.sessions() as session, session.begin():
+            with self._session() as session:
                 self._write(session, fresh, datetime.now(UTC))
         except Exception as exc:  # noqa: BLE001 - every failure becomes an AE, never a crash
             if len(fresh) > 1:
@@ -280,20 +324,18 @@ class Ingest:
             self._stored.popitem(last=False)
 
     def _write(self, session: Session, batch: list[_Pending], now: datetime) -> None:
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple] = []
         observed: list[ObservedValue] = []
         events: list[dict[str, Any]] = []
         for item in batch:
             placement = self.resolver.resolve(session, item.message)
             received_at = datetime.fromtimestamp(item.received, UTC)
-            for reading in item.message.readings:
-                rows.append(_row(item, placement, reading, received_at))
-                observed.append(ObservedValue(placement, reading, received_at))
+            rows += _rows(item, placement, received_at)
+            observed += [ObservedValue(placement, r, received_at) for r in item.message.readings]
             if (vitals := vitals_event(item, placement)) is not None:
                 events.append(vitals)
             events.extend(wave_events(item, placement))
-        if rows:
-            session.execute(insert(VitalSign), rows)
+        insert_vital_signs(session, rows)
         for processor in self.processors:
             events.extend(self._guarded(session, processor, observed, now))
         publish_monitor(session, events)
@@ -311,7 +353,7 @@ class Ingest:
 
     def _tick(self) -> None:
         try:
-            with self.db.sessions() as session, session.begin():
+            with self._session() as session:
                 events: list[dict[str, Any]] = []
                 for ticker in self.tickers:
                     events.extend(self._guarded(session, ticker, datetime.now(UTC)))

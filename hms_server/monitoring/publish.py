@@ -8,9 +8,10 @@ the ward each socket watches (every event carries `ward_id`).
 """
 
 import json
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 MONITOR_CHANNEL = "hms_monitor"
@@ -36,10 +37,17 @@ def pack(events: list[dict[str, Any]]) -> list[str]:
     return payloads
 
 
+@lru_cache(maxsize=64)
+def _notify_all(count: int) -> TextClause:
+    """One statement sending `count` payloads, in their order (no array literal to escape)."""
+    calls = ", ".join(f"pg_notify(:channel, :p{i})" for i in range(count))
+    return text(f"SELECT {calls}")
+
+
 def publish_monitor(session: Session, events: list[dict[str, Any]]) -> None:
     """Send `events` to every listening server instance when `session` commits."""
-    for payload in pack(events):
-        session.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {"channel": MONITOR_CHANNEL, "payload": payload},
-        )
+    payloads = pack(events)
+    for start in range(0, len(payloads), 64):
+        part = payloads[start : start + 64]
+        params = {f"p{i}": payload for i, payload in enumerate(part)}
+        session.execute(_notify_all(len(part)), {"channel": MONITOR_CHANNEL, **params})

@@ -319,6 +319,13 @@ class _Patient:
     bed_id: uuid.UUID | None = None
     ward_id: uuid.UUID | None = None
     stale: bool = False
+    scored: tuple | None = None  # what the last score was computed from (see _inputs)
+
+
+def _inputs(state: _Patient, now: datetime) -> tuple:
+    """Everything `compute` reads: the values that still count, and the SpO2 scale."""
+    live = tuple((name, v.value, v.code) for name, v in state.latest.items() if v.counts(now))
+    return state.scale, live
 
 
 _SCORERS: "weakref.WeakSet[Scorer]" = weakref.WeakSet()
@@ -417,6 +424,10 @@ class Scorer:
     def _score(
         self, session: Session, patient_id: uuid.UUID, state: _Patient, now: datetime
     ) -> list[dict]:
+        inputs = _inputs(state, now)
+        if inputs == state.scored:
+            return []  # same inputs as last time: same score, already stored (or unchanged)
+        state.scored = inputs
         result = compute(state.latest, state.scale, now)
         if result.key == state.key:
             return []

@@ -3,12 +3,14 @@ LOINC codes, waveforms, times, and the ACKs a monitor gets for good and bad mess
 
 from datetime import UTC, datetime
 
+import hl7
 import pytest
 
 from hms_server.monitoring.hl7_codec import (
     ERROR,
     REJECT,
     MessageRefused,
+    _parse,
     build_ack,
     parse_oru,
     parse_time,
@@ -158,3 +160,23 @@ def test_acks_swap_sender_and_receiver_echo_the_control_id_and_explain_errors():
 
     rejected = parse_ack(build_ack(None, "AR", "not an HL7 message"))
     assert (rejected.code, rejected.control_id, rejected.reason) == ("AR", "", "not an HL7 message")
+
+
+def test_the_gateway_reads_the_same_hl7_tree_as_hl7_parse():
+    """The gateway drives hl7's own splitter with a reused plan and lighter containers: the
+    tree must equal what hl7.parse gives (sample, waveform, escapes, repetitions)."""
+    wave = (
+        "OBX|1|NA|131330^MDC_ECG_ELEC_POTL_II^MDC|1.5.1.2|0.120^0.150^-0.1|mV^mV^UCUM|||||R|||"
+        "20261206193000.123+0000\rOBX|2|NM|0^MDC_ATTR_SAMP_RATE^MDC|1.5.1.2.1|250|/s^/s^UCUM"
+    )
+    escaped = nm("147842", "80") + "|a\\F\\b~r1^c1&s1~r2"
+    texts = [
+        SAMPLE.read_text().replace("\r\n", "\r").replace("\n", "\r").strip(),
+        message(wave).strip(),
+        message(escaped, mrn="M\\S\\1").strip(),
+        message(nm("147842", "80")).replace("^", "*").strip(),  # other delimiters
+    ]
+    for text in texts:
+        ours, theirs = _parse(text), hl7.parse(text)
+        assert ours == theirs and str(ours) == str(theirs)
+        assert all(isinstance(segment, hl7.Segment) for segment in ours)

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -398,3 +398,50 @@ def test_a_failing_processor_loses_no_values_and_a_resend_is_stored_once(db, icu
     finally:
         gateway.stop()
     assert len(rows(db, "R-1")) == len(VALUES)
+
+
+def test_a_lost_database_connection_costs_at_most_one_resend(db, database_url, icu, monitor):
+    """The writer keeps its own connection; when the database drops it, the monitor is told
+    to resend, the writer connects again, and the resent message is stored once."""
+    first = numerics_message(sender(), VALUES, datetime.now(UTC), control_id="D-1")
+    assert monitor.exchange(first).code == "AA"
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'"
+        )
+    second = numerics_message(sender(), VALUES, datetime.now(UTC), control_id="D-2")
+    answers = [monitor.exchange(second)]
+    if answers[0].code != "AA":
+        assert answers[0].code == "AE" and "resend" in answers[0].reason
+        answers.append(monitor.exchange(second))
+    assert answers[-1].code == "AA"
+    assert len(rows(db, "D-1")) == len(VALUES) and len(rows(db, "D-2")) == len(VALUES)
+
+
+def test_a_burst_from_many_beds_is_stored_with_every_column(db, icu, monitor):
+    """One group of messages (one COPY): every value keeps its code, unit, times, message id,
+    and the unmatched ones their hint."""
+    now = datetime.now(UTC)
+    burst = [
+        numerics_message(sender(f"ICU-0{n % 3 + 1}"), VALUES, now, control_id=f"B-{n}")
+        for n in range(30)
+    ]
+    monitor.send(b"".join(frame(message) for message in burst))
+    assert [monitor.ack().code for _ in burst] == ["AA"] * len(burst)
+    stored = rows(db, "B-0")
+    assert {r.parameter: r.value for r in stored} == VALUES
+    heart = next(r for r in stored if r.parameter == "hr")
+    assert (heart.code_system, heart.code, heart.source) == ("MDC", "147842", "monitor")
+    assert heart.patient_id == icu.admitted and heart.bed_id == icu.beds["ICU-01"]
+    assert heart.unmatched_hint is None and not heart.artefact
+    assert abs((heart.observed_at - now).total_seconds()) < 0.002
+    assert heart.received_at >= heart.observed_at - timedelta(seconds=1)
+    empty_bed = rows(db, "B-1")  # ICU-02: a monitor but nobody admitted
+    assert empty_bed[0].patient_id is None and "no patient admitted" in empty_bed[0].unmatched_hint
+    with db.sessions() as session:
+        ids = session.scalars(select(VitalSign.id).where(VitalSign.message_id.like("B-%"))).all()
+    assert len(ids) == len(set(ids)) == 30 * len(VALUES)
+    assert all(i.version == 7 for i in ids)
