@@ -23,7 +23,22 @@ from hms_server.settings import Settings
 ROLES = ("admin", "reception", "doctor", "nurse", "lab", "pharmacy", "billing", "patient")
 # Test accounts, one per role, created once in the template database.
 TEST_USERS = {role: (f"test-{role}", f"{role}-password-1") for role in ROLES}
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+# Where a clone has no ../shared/data beside it, the copies in the repository (tests/data/README.md)
+COPIES = {
+    "hl7/pcd01_oru_r01_vitals.hl7": ROOT / "tests" / "data" / "pcd01_oru_r01_vitals.hl7",
+    "vitals/mimic2_s00001_numerics_1min.csv": ROOT
+    / "resources"
+    / "monitoring"
+    / "mimic2_s00001_numerics_1min.csv",
+}
+
+
+def shared_data(relative: str) -> Path:
+    """A file of the shared reference data (../shared/data), or the repository's copy of it."""
+    shared = SHARED_DATA / relative
+    return shared if shared.exists() else COPIES[relative]
 
 
 @pytest.fixture(scope="session")

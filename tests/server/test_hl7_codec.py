@@ -16,9 +16,9 @@ from hms_server.monitoring.hl7_codec import (
     parse_time,
 )
 from hms_server.monitoring.oru_builder import parse_ack
-from tests.conftest import SHARED_DATA
+from tests.conftest import shared_data
 
-SAMPLE = SHARED_DATA / "hl7" / "pcd01_oru_r01_vitals.hl7"
+SAMPLE = shared_data("hl7/pcd01_oru_r01_vitals.hl7")
 HEAD = (
     "MSH|^~\\&|MON-ICU-07^0800190000000007^EUI-64|HMS SIM|HMS|HOSPITAL|"
     "20261206193000.123+0000||ORU^R01^ORU_R01|{ctl}|P|2.6|||AL|NE||UNICODE UTF-8\r"
