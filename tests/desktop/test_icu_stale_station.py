@@ -5,9 +5,11 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
-from hms_core.db import AlarmEvent
-from hms_core.schemas.monitoring import AlarmOut
+from hms_core.db import AlarmEvent, EarlyWarningScore
+from hms_core.schemas.monitoring import NEWS2, AlarmOut, News2Out
+from hms_core.schemas.monitoring import event as monitor_event
 from hms_desktop.workspaces.icu.workspace import IcuWorkspace, newest
+from hms_server.monitoring.publish import publish_monitor
 from tests.desktop.helpers import SIGN_IN_TIMEOUT_MS, sign_in
 from tests.server.icu_helpers import make_icu
 
@@ -105,3 +107,55 @@ def test_reports_of_one_alarm_combine_to_the_newest():
     assert newest(base, acked).acknowledged_by == "nurse"
     assert newest(ended, acked).ended_at == started
     assert newest(None, base) is base
+
+
+def test_a_score_heard_while_loading_survives_the_older_snapshot(qtbot, controller, live_server):
+    """A NEWS2 change published while a station snapshot is on its way stays on the tile (the
+    score may not change again for hours, so nothing else would correct it)."""
+    db = live_server.db
+    icu = make_icu(db, {"ICU-02": ("Chidi", "Okafor")})
+    window = sign_in(qtbot, controller, live_server.url, live_server.users["nurse"])
+    workspace = IcuWorkspace(window.ctx)
+    qtbot.addWidget(workspace)
+    workspace.show()
+    view = workspace.station
+    qtbot.waitUntil(lambda: len(view.tiles) == 4, timeout=WAIT)
+    qtbot.waitUntil(lambda: workspace.feed.connected, timeout=WAIT)
+    tile = view.tile_for("ICU-02")
+
+    api = window.ctx.api
+    fetch, gate, taken = api.monitoring_station, threading.Event(), threading.Event()
+
+    def held(ward_id):  # noqa: ANN001, ANN202 - the snapshot is read now, delivered later
+        snapshot = fetch(ward_id)
+        taken.set()
+        gate.wait(timeout=30)
+        return snapshot
+
+    api.monitoring_station = held
+    workspace.reload()
+    qtbot.waitUntil(taken.is_set, timeout=WAIT)  # read on the server: no score yet
+    score = News2Out(total=7, band="high", red_score=False, computed_at=datetime.now(UTC))
+    event = monitor_event(
+        NEWS2,
+        icu.ward_id,
+        bed_id=str(icu.beds["ICU-02"]),
+        patient_id=str(icu.patients["ICU-02"]),
+        score=score.model_dump(mode="json"),
+    )
+    with db.unit_of_work() as session:  # as the scorer does: the row and its event
+        session.add(
+            EarlyWarningScore(
+                patient_id=icu.patients["ICU-02"],
+                total=7,
+                band="high",
+                computed_at=score.computed_at,
+            )
+        )
+        publish_monitor(session, [event])
+    qtbot.waitUntil(lambda: tile.news2_label.text() == "NEWS2 7", timeout=WAIT)
+    api.monitoring_station = fetch
+    gate.set()  # the older snapshot arrives
+    qtbot.waitUntil(lambda: not workspace._loading, timeout=WAIT)
+    assert tile.news2_label.text() == "NEWS2 7"
+    workspace.shutdown()

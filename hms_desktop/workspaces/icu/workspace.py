@@ -22,7 +22,16 @@ from PySide6.QtWidgets import (
 )
 
 from hms_core.rules.alarms import HIGH, LOW, MEDIUM
-from hms_core.schemas.monitoring import ALARM, AlarmOut, Station, StationBed, WardOverview
+from hms_core.schemas.monitoring import (
+    ALARM,
+    NEWS2,
+    VITALS,
+    AlarmOut,
+    News2Out,
+    Station,
+    StationBed,
+    WardOverview,
+)
 from hms_desktop.monitoring.feed import MonitorFeed
 from hms_desktop.monitoring.station_grid import BEDS_PER_SCREEN, StationView
 from hms_desktop.monitoring.trend_view import TrendView
@@ -45,6 +54,7 @@ class IcuWorkspace(QWidget):
         self._loading = False
         self._reload_again = False
         self._alarm_news: dict[uuid.UUID, AlarmOut] = {}  # alarms heard while a load is out
+        self._heard: list[dict[str, Any]] = []  # numerics and scores heard meanwhile
         self._started = False
         self._settings = QSettings("hms", "hms-desktop")  # this PC's station choices
         self._build()
@@ -187,6 +197,7 @@ class IcuWorkspace(QWidget):
             return
         self._loading, self._reload_again = True, False
         self._alarm_news = {}
+        self._heard = []
         api = self.ctx.api
         self.ctx.run(
             self,
@@ -198,10 +209,12 @@ class IcuWorkspace(QWidget):
     def _station_loaded(self, station: Station) -> None:
         self._loading = False
         news, self._alarm_news = self._alarm_news, {}
+        heard, self._heard = self._heard, []
         if self._reload_again:
             self.reload()
         self.show_error("")
         self.station.load_station(station)
+        self.station.handle_events(newer_than_snapshot(station, heard))
         self._replay_alarm_news(station, news)
         count = station.unmatched
         self.unmatched_button.setText(f"{count} unassigned reading{'' if count == 1 else 's'}")
@@ -232,6 +245,9 @@ class IcuWorkspace(QWidget):
                 if event.get("type") == ALARM:
                     alarm = AlarmOut.model_validate(event["alarm"])
                     self._alarm_news[alarm.id] = newest(self._alarm_news.get(alarm.id), alarm)
+                elif event.get("type") in (VITALS, NEWS2):
+                    self._heard.append(event)
+            del self._heard[:-HEARD_KEEP]
         self.station.handle_events(events)
         if self.stack.currentWidget() is self.detail:
             for event in events:
@@ -338,6 +354,25 @@ class IcuWorkspace(QWidget):
 
     def _set_pref(self, key: str, value: Any) -> None:
         self._settings.setValue(key, value)
+
+
+HEARD_KEEP = 500  # numerics and scores heard while a station loads, put back on top of it
+
+
+def newer_than_snapshot(station: Station, heard: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of the numerics and scores heard while `station` loaded, those it may not contain yet:
+    every numerics event (the next second corrects an older one) and each score computed no
+    earlier than the bed's score in the snapshot (a score may not change again for hours)."""
+    loaded = {str(b.bed_id): b.news2.computed_at for b in station.beds if b.news2 is not None}
+    keep = []
+    for event in heard:
+        if event.get("type") == NEWS2:
+            known = loaded.get(str(event.get("bed_id")))
+            at = News2Out.model_validate(event["score"]).computed_at
+            if known is not None and at < known:
+                continue
+        keep.append(event)
+    return keep
 
 
 def newest(known: AlarmOut | None, heard: AlarmOut) -> AlarmOut:
