@@ -81,6 +81,16 @@ def desktop_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[De
 
 
 @pytest.fixture(autouse=True)
+def close_leftover_windows(qapp: QApplication) -> Iterator[None]:
+    """Windows and dialogs a test left open are closed after it: a stray window of an earlier
+    test could take the activation (and the keyboard focus) from a later test's window."""
+    yield
+    for widget in qapp.topLevelWidgets():
+        if widget.isVisible():
+            widget.close()
+
+
+@pytest.fixture(autouse=True)
 def main_thread_gc(qapp: QApplication) -> Iterator[MainThreadGarbageCollector]:
     """As in the app: Python's GC runs on the UI thread only (the live server has threads too)."""
     collector = MainThreadGarbageCollector()
