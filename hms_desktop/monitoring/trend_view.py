@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -81,7 +82,18 @@ ALARM_COLUMNS: list[Column[AlarmOut]] = [
 ]
 
 
-def limits_problem(values: dict[str, float | int]) -> str | None:
+# How long a condition must last before it alarms (cuts alarms for a moved probe), per parameter
+DELAY_FIELDS = (
+    ("spo2", "SpO₂"),
+    ("hr", "Heart rate"),
+    ("rr", "Respiration rate"),
+    ("nibp_sys", "NIBP systolic"),
+    ("temp", "Temperature"),
+)
+MAX_DELAY = 120
+
+
+def limits_problem(values: dict[str, Any]) -> str | None:
     """Why these limits cannot be saved, in plain words (None when they can)."""
     for key, label in PAIRS.items():
         if values[f"{key}_low"] >= values[f"{key}_high"]:
@@ -124,6 +136,12 @@ class LimitsDialog(QDialog):
         self.scale.addItem("Scale 2 (hypercapnic respiratory failure, target 88–92%)", 2)
         self.scale.setCurrentIndex(0 if limits.spo2_scale == 1 else 1)
         form.addRow("NEWS2 SpO₂ scale", self.scale)
+        self.delays: dict[str, QDoubleSpinBox] = {}
+        for name, label in DELAY_FIELDS:
+            self.delays[name] = self._seconds(limits.delay(name), 0, MAX_DELAY)
+            form.addRow(f"{label}: alarm after", self.delays[name])
+        self.no_data = self._seconds(limits.no_data_seconds, 5, 600)
+        form.addRow("No readings: equipment alarm after", self.no_data)
         self.error_label = QLabel("", self)
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color:#b42318;")
@@ -138,9 +156,19 @@ class LimitsDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
 
-    def values(self) -> dict[str, float | int]:
-        out: dict[str, float | int] = {name: spin.value() for name, spin in self.spins.items()}
+    def _seconds(self, value: float, low: int, high: int) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox(self)  # the same look as the limits above
+        spin.setDecimals(0)
+        spin.setRange(low, high)
+        spin.setSuffix(" s")
+        spin.setValue(round(value))
+        return spin
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: spin.value() for name, spin in self.spins.items()}
         out["spo2_scale"] = int(self.scale.currentData())
+        out["delays"] = {name: float(spin.value()) for name, spin in self.delays.items()}
+        out["no_data_seconds"] = float(self.no_data.value())
         return out
 
     def submit(self) -> None:

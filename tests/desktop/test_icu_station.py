@@ -533,9 +533,14 @@ def test_trend_view_and_limits_editor(qtbot, tmp_path):
     assert dialog.error_label.text() == "Heart rate: the low limit must be below the high limit."
     assert saved == []  # nothing half-saved
     dialog.spins["hr_low"].setValue(45)
+    assert dialog.delays["spo2"].value() == 15  # the adult default delay
+    dialog.delays["spo2"].setValue(30)  # a restless patient: wait longer before alarming
+    dialog.no_data.setValue(60)
     with qtbot.waitSignal(dialog.saved):
         dialog.submit()
     assert saved[0].hr_low == 45
+    assert saved[0].delay("spo2") == 30 and saved[0].delay("hr") == 10
+    assert saved[0].no_data_seconds == 60
 
 
 # --- against the real server ------------------------------------------------------------------
