@@ -41,9 +41,9 @@ from hms_core.rbac import Perm, role_allows
 from hms_core.rules import news2
 from hms_core.schemas.monitoring import NEWS2, News2Out, event
 from hms_core.services.alarms import has_own_limits, limits_for
-from hms_server.live_events import publish
 from hms_server.monitoring.model import ObservedValue
 from hms_server.monitoring.rollback import on_rollback
+from hms_server.notify.bell import ring
 
 MONITOR_MAX_AGE = timedelta(minutes=10)
 CHARTED_MAX_AGE = timedelta(hours=12)
@@ -255,26 +255,11 @@ def escalate(
     title = _title(session, patient_id, score, bed_id)
     body = f"{score.response}. Monitoring: {score.monitoring}."
     users = session.execute(select(User).where(User.is_active.is_(True))).scalars()
-    notes: list[UserNotification] = []
-    for user in users:
-        if not role_allows(user.role, Perm.MONITOR_VIEW):
-            continue
-        note = UserNotification(
-            id=new_id(),
-            user_id=user.id,
-            kind=ESCALATION,
-            title=title,
-            body=body,
-            patient_id=patient_id,
-            created_at=now,
-        )
-        session.add(note)
-        notes.append(note)
-    session.flush()
-    for note in notes:
-        live = {"type": "notification", "id": str(note.id), "title": note.title}
-        publish(session, live, user_ids=[note.user_id])
-    return notes
+    return [
+        ring(session, user.id, ESCALATION, title, body, patient_id=patient_id, at=now)
+        for user in users
+        if role_allows(user.role, Perm.MONITOR_VIEW)
+    ]
 
 
 def _title(
@@ -284,7 +269,7 @@ def _title(
     name = f"{patient.given_name} {patient.family_name}" if patient else "A patient"
     bed = session.get(Bed, bed_id) if bed_id else None
     where = f", bed {bed.label}" if bed is not None else ""
-    return f"NEWS2 {score.total} ({score.band}) — {name}{where}"[:200]
+    return f"NEWS2 {score.total} ({score.band}) — {name}{where}"
 
 
 def rescore_from_db(session: Session, patient_id: uuid.UUID, now: datetime) -> list[dict]:

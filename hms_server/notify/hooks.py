@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from hms_core.db.base import new_id, utcnow
-from hms_core.db.notifications import UserNotification
+from hms_core.db.base import utcnow
 from hms_core.db.patients import Patient
 from hms_core.db.scheduling import (
     CHECKED_IN,
@@ -26,8 +25,8 @@ from hms_core.db.scheduling import (
 )
 from hms_core.services.availability import aware
 from hms_core.services.unit import take_events
-from hms_server.live_events import publish
 from hms_server.notify import templates
+from hms_server.notify.bell import ring
 from hms_server.notify.queue import (
     BOOKED,
     CANCELLED_KIND,
@@ -140,24 +139,14 @@ def _tell_doctor(
     if doctor is None or doctor.user_id is None:
         return
     body = " ".join(part for part in (_when(appointment.starts_at, settings), detail) if part)
-    note = _notification(doctor.user_id, appointment, kind, title, body)
-    session.add(note)
-    live = {"type": "notification", "id": str(note.id), "title": note.title}
-    publish(session, live, user_ids=[doctor.user_id])
-
-
-def _notification(
-    user_id: uuid.UUID, appointment: Appointment, kind: str, title: str, body: str
-) -> UserNotification:
-    return UserNotification(
-        id=new_id(),
-        user_id=user_id,
-        kind=kind,
-        title=templates.shorten(title, 200),
-        body=body,
+    ring(
+        session,
+        doctor.user_id,
+        kind,
+        title,
+        body,
         patient_id=appointment.patient_id,
         appointment_id=appointment.id,
-        created_at=utcnow(),
     )
 
 
