@@ -102,6 +102,23 @@ def require(permission: Perm) -> Callable[..., Caller]:
     return check
 
 
+def require_any(primary: Perm, *others: Perm) -> Callable[..., Caller]:
+    """Like `require(primary)`, but any of `others` admits the caller too."""
+    strict = require(primary)
+
+    def check(
+        caller: Annotated[Caller, Depends(current_caller)],
+        db: Annotated[Database, Depends(get_db)],
+        request: Request,
+    ) -> Caller:
+        if any(role_allows(caller.actor.role, p) for p in others):
+            return caller
+        return strict(caller, db, request)
+
+    check.permission = primary  # type: ignore[attr-defined]  # read by the route matrix test
+    return check
+
+
 # scope="function": the transaction commits before the response is sent, so a failed commit
 # becomes an error response instead of a success the database never kept.
 UnitOfWork = Annotated[Session, Depends(unit_of_work, scope="function")]

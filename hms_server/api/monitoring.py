@@ -7,11 +7,11 @@ to the stations of every server instance with `publish_monitor` (see hms_server.
 
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -29,7 +29,7 @@ from hms_core.db import (
     Ward,
 )
 from hms_core.db.base import utcnow
-from hms_core.rbac import Perm, role_allows
+from hms_core.rbac import Perm
 from hms_core.rules.alarms import AlarmLimits
 from hms_core.rules.vitals import PARAMETERS
 from hms_core.schemas.errors import ErrorResponse, field_errors
@@ -51,8 +51,7 @@ from hms_core.schemas.monitoring import (
 from hms_core.services import alarms as alarm_svc
 from hms_core.services.audit import record_audit
 from hms_core.services.errors import InvalidData, NotFound
-from hms_server.api.deps import Caller, UnitOfWork, current_caller, get_db, require
-from hms_server.db import Database
+from hms_server.api.deps import Caller, UnitOfWork, require, require_any
 from hms_server.monitoring.publish import publish_monitor
 
 router = APIRouter(prefix="/api/monitoring", tags=["monitoring"])
@@ -77,23 +76,6 @@ _SPOKEN = {
     "rr": "respiration rate",
     "temp": "temperature",
 }
-
-
-def require_any(primary: Perm, *others: Perm) -> Callable[..., Caller]:
-    """Like `require(primary)`, but any of `others` admits the caller too."""
-    strict = require(primary)
-
-    def check(
-        caller: Annotated[Caller, Depends(current_caller)],
-        db: Annotated[Database, Depends(get_db)],
-        request: Request,
-    ) -> Caller:
-        if any(role_allows(caller.actor.role, p) for p in others):
-            return caller
-        return strict(caller, db, request)
-
-    check.permission = primary  # type: ignore[attr-defined]  # read by the route matrix test
-    return check
 
 
 Viewer = Annotated[Caller, Depends(require(Perm.MONITOR_VIEW))]
