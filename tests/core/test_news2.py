@@ -450,7 +450,7 @@ def test_score_is_consistent(o):
         return
     assert set(result.points) == set(PARAMETERS)
     assert result.total == sum(result.points.values())
-    assert 0 <= result.total <= 19  # 3 + 3 + 2 + 3 + 3 + 3 + 2; comfortably within 0-20
+    assert 0 <= result.total <= 20  # 3 (RR) + 3 (SpO2) + 2 (air) + 3 (BP) + 3 (pulse) + 3 + 3
     if result.total >= 7:
         expected = HIGH
     elif result.total >= 5:
