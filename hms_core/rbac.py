@@ -36,12 +36,27 @@ class Perm(StrEnum):
     MONITOR_VIEW = "monitor.view"  # the ICU central station: live monitors, trends, alarms
     ALARM_MANAGE = "alarm.manage"  # acknowledge and silence alarms, edit limits, assign readings
     DEVICE_MANAGE = "device.manage"  # which bedside monitor stands at which bed
+    BILLING_READ = "billing.read"  # patients' accounts: charges, invoices, payments, claims
+    CHARGE_MANAGE = "charge.manage"  # add a charge by hand, void an unbilled charge
+    INVOICE_MANAGE = "invoice.manage"  # draft, finalise and discard invoices, credit notes
+    PAYMENT_TAKE = "payment.take"  # payments, deposits, refunds, receipts, the day close
+    CLAIM_MANAGE = "claim.manage"  # patients' insurance policies and claims to payers
+    PRICE_MANAGE = "price.manage"  # the price list and the payers
+    BILLING_REPORT = "billing.report"  # collections, outstanding balances, revenue
 
 
 _CLINICAL_READ = {Perm.PATIENT_READ, Perm.HOSPITAL_READ, Perm.SYNC, Perm.NOTIFICATION_READ}
 _DESK = {Perm.APPOINTMENT_READ, Perm.APPOINTMENT_BOOK}
 _CLINIC = {Perm.APPOINTMENT_READ, Perm.APPOINTMENT_ATTEND, Perm.FOLLOWUP_REQUEST}
 _WARD = {Perm.ADMISSION_MANAGE, Perm.VITALS_READ, Perm.VITALS_RECORD, Perm.MONITOR_VIEW}
+_BILLING = {
+    Perm.BILLING_READ,
+    Perm.CHARGE_MANAGE,
+    Perm.INVOICE_MANAGE,
+    Perm.PAYMENT_TAKE,
+    Perm.CLAIM_MANAGE,
+    Perm.BILLING_REPORT,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
@@ -54,7 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     ),
     Role.LAB: frozenset(_CLINICAL_READ),
     Role.PHARMACY: frozenset(_CLINICAL_READ),
-    Role.BILLING: frozenset(_CLINICAL_READ | {Perm.APPOINTMENT_READ}),
+    Role.BILLING: frozenset(_CLINICAL_READ | _BILLING | {Perm.APPOINTMENT_READ}),
     # Reserved for the patient portal: no staff permissions at all.
     Role.PATIENT: frozenset(),
 }

@@ -3,6 +3,19 @@
 from hms_core.db.audit import AuditEvent
 from hms_core.db.auth import AuthSession, User
 from hms_core.db.base import Base, new_id
+from hms_core.db.billing import (
+    CashClose,
+    Charge,
+    Claim,
+    DocumentPrint,
+    Invoice,
+    InvoiceLine,
+    Payer,
+    Payment,
+    Policy,
+    Price,
+    PriceItem,
+)
 from hms_core.db.conflicts import PatientConflict
 from hms_core.db.counters import NumberSequence
 from hms_core.db.hospital import Bed, Department, Ward
@@ -27,6 +40,17 @@ from hms_core.db.scheduling import (
 from hms_core.db.sync import AppliedMutation, ChangeLog, SyncClient
 
 __all__ = [
+    "CashClose",
+    "Charge",
+    "Claim",
+    "DocumentPrint",
+    "Invoice",
+    "InvoiceLine",
+    "Payer",
+    "Payment",
+    "Policy",
+    "Price",
+    "PriceItem",
     "Admission",
     "AlarmEvent",
     "AlarmLimits",

@@ -32,6 +32,9 @@ class OutboundMessage(ReplicatedMixin, Base):
     appointment_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("appointment.id"), index=True
     )
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("payment.id"), default=None
+    )  # a receipt: its PDF goes with the email
     language: Mapped[str] = mapped_column(String(8), default="en")
     subject: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text)

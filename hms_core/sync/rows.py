@@ -2,12 +2,14 @@
 
 import uuid
 from datetime import date, datetime, time
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from sqlalchemy import Date, DateTime, Table, Time, Uuid
 
 from hms_core.db.base import Base
+from hms_core.db.types import DecimalText
 
 
 def row_to_wire(obj: Base) -> dict[str, Any]:
@@ -33,6 +35,8 @@ def wire_value(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime | date | time):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
     return value
 
 
@@ -47,4 +51,6 @@ def _from_json(column_type: Any, value: Any) -> Any:
         return date.fromisoformat(value)
     if isinstance(column_type, Time):
         return time.fromisoformat(value)
+    if isinstance(column_type, DecimalText):
+        return Decimal(str(value))
     return value

@@ -25,6 +25,17 @@ TABLE_SCOPES: dict[str, str] = {
     "outbound_message": "scheduling",
     "admission": "ward",
     "vitals_entry": "ward",
+    "price_item": "billing",
+    "price": "billing",
+    "insurance_payer": "billing",
+    "insurance_policy": "billing",
+    "invoice": "billing",
+    "charge": "billing",
+    "invoice_line": "billing",
+    "insurance_claim": "billing",
+    "payment": "billing",
+    "cash_close": "billing",
+    "document_print": "billing",
 }
 
 # table -> (column, value): only rows whose column holds the value are in scope.
@@ -40,6 +51,7 @@ SCOPE_PERMISSIONS: dict[str, Perm] = {
     "conflicts": Perm.PATIENT_MERGE,
     "scheduling": Perm.APPOINTMENT_READ,
     "ward": Perm.VITALS_READ,
+    "billing": Perm.BILLING_READ,
 }
 
 

@@ -1,2 +1,3 @@
-"""Printed documents built with reportlab, pure and testable without Qt: invoices (with
-credit notes and copies) and payment receipts on A4 or 80 mm thermal paper."""
+"""Printed documents on this PC, without Qt: where PDFs are saved and what they are called.
+The PDFs themselves are built in `hms_core.printing` (the server attaches the same receipt to
+its email); Qt previews and prints them from `hms_desktop.widgets.pdf_preview`."""

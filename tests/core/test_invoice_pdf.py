@@ -23,8 +23,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
 from hms_core.rules.money import MoneyError, format_amount, insurance_split, line_amounts
-from hms_desktop.printing import pdf_common
-from hms_desktop.printing.documents import (
+from hms_core.printing import pdf_common
+from hms_core.printing.documents import (
     Hospital,
     InsuranceSplit,
     InvoiceDocument,
@@ -33,9 +33,9 @@ from hms_desktop.printing.documents import (
     Payment,
     Receipt,
 )
-from hms_desktop.printing.invoice_pdf import render_invoice
-from hms_desktop.printing.pdf_common import fonts
-from hms_desktop.printing.receipt_pdf import render_receipt
+from hms_core.printing.invoice_pdf import render_invoice
+from hms_core.printing.pdf_common import fonts
+from hms_core.printing.receipt_pdf import render_receipt
 
 REFERENCE = Path(__file__).with_name("data") / "invoice_page1.png"
 MAX_MEAN_DIFF = 0.75  # mean absolute grey-level difference (0-255) tolerated against the reference

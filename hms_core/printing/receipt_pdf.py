@@ -20,9 +20,9 @@ from reportlab.platypus import (
     Table,
 )
 
-from hms_desktop.printing.documents import Receipt
-from hms_desktop.printing.invoice_pdf import draw_hospital_header
-from hms_desktop.printing.pdf_common import (
+from hms_core.printing.documents import Receipt
+from hms_core.printing.invoice_pdf import draw_hospital_header
+from hms_core.printing.pdf_common import (
     ACCENT,
     RULE,
     draw_watermark,

@@ -21,8 +21,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from hms_desktop.printing.documents import Hospital, InvoiceDocument
-from hms_desktop.printing.pdf_common import (
+from hms_core.printing.documents import Hospital, InvoiceDocument
+from hms_core.printing.pdf_common import (
     ACCENT,
     RULE,
     SHADE,
