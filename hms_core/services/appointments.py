@@ -38,6 +38,7 @@ from hms_core.schemas.scheduling import (
 from hms_core.services import availability
 from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
+from hms_core.services.billing import charges
 from hms_core.services.errors import Conflict, DomainError, InvalidData, NotFound
 from hms_core.services.patients import active_patient
 from hms_core.services.unit import emit, is_provisional
@@ -213,6 +214,8 @@ def set_status(session: Session, actor: Actor, args: SetAppointmentStatus) -> Ap
     if target == NO_SHOW:
         _reopen_follow_up(session, appointment)
     session.flush()
+    if target == COMPLETED:
+        charges.capture_consultation(session, appointment)  # on the server: the visit's charge
     _audit(session, actor, f"appointment.{target}", appointment, previous=previous)
     emit(
         session,

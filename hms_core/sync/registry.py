@@ -42,6 +42,7 @@ from hms_core.services import (
 from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
 from hms_core.services.errors import DuplicateSuspected
+from hms_core.sync.billing_mutations import BILLING_MUTATIONS
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class AccessEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: str = Field(
-        pattern=r"^(patient\.(read|search)|appointment\.list|ward\.list|vitals\.read)$"
+        pattern=r"^(patient\.(read|search)|appointment\.list|ward\.list|vitals\.read|billing\.account)$"
     )
     at: datetime
     patient_id: uuid.UUID | None = None
@@ -244,5 +245,6 @@ MUTATIONS: dict[str, Mutation] = {
         Mutation("discharge_patient", DischargePatient, _discharge),
         Mutation("transfer_patient", TransferPatient, _transfer),
         Mutation("record_vitals", RecordVitals, _record_vitals),
+        *(Mutation(name, model, run) for name, model, run in BILLING_MUTATIONS),
     )
 }

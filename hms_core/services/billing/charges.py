@@ -1,0 +1,221 @@
+"""Charges: what was done for a patient, priced from the list on its service date.
+
+Care creates its own charges through the domain services (a completed consultation, a stay's
+bed-days at discharge); their ids derive from what caused them, so capturing twice does
+nothing. Automatic capture runs on the server only: a clinical desk's cache has no price list.
+Staff with the right add charges by hand, always with a reason.
+"""
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from hms_core.db import Admission, Appointment, Bed, DoctorProfile, Ward
+from hms_core.db.base import utcnow
+from hms_core.db.billing import BED_DAY, CONSULTATION, DRAFT, Charge, Invoice, PriceItem
+from hms_core.rbac import Perm
+from hms_core.rules.money import line_amounts
+from hms_core.schemas.billing import AddCharge, VoidCharge
+from hms_core.services.actor import Actor
+from hms_core.services.audit import record_audit
+from hms_core.services.billing.common import get_row, touch
+from hms_core.services.billing.prices import find_item, price_on
+from hms_core.services.errors import Conflict, InvalidData
+from hms_core.services.patients import active_patient
+from hms_core.services.unit import emit, is_provisional
+
+CAPTURE = uuid.UUID("2f1d9c3e-8a57-4c1b-9e0f-6b5a4d3c2b1a")  # namespace of automatic charge ids
+SYSTEM_USER = "system"
+MAX_AHEAD = timedelta(days=1)
+
+
+def charge_id_for(source: str, source_id: uuid.UUID, part: str) -> uuid.UUID:
+    """The id of an automatic charge: the same cause gives the same id, everywhere."""
+    return uuid.uuid5(CAPTURE, f"{source}:{source_id}:{part}")
+
+
+def add_charge(session: Session, actor: Actor, args: AddCharge) -> Charge:
+    """A charge entered by hand with its reason, priced on its service date."""
+    actor.require(Perm.CHARGE_MANAGE)
+    existing = session.get(Charge, args.id)
+    if existing is not None:
+        return existing  # a replay
+    patient = active_patient(session, args.patient_id)
+    item = get_row(
+        session, PriceItem, args.item_id, "This price-list item does not exist.", "item_id"
+    )
+    if not item.active:
+        raise InvalidData(f"{item.name} is no longer charged.", fields={"item_id": "Not in use"})
+    if args.service_date > utcnow().date() + MAX_AHEAD:
+        raise InvalidData(
+            "The service date is in the future: charge care once it is given.",
+            fields={"service_date": "In the future"},
+        )
+    charge = _priced_charge(session, item, args.quantity, args.service_date)
+    if charge is None:
+        raise InvalidData(
+            f"{item.name} has no price on {args.service_date:%d %b %Y}. "
+            "Ask the billing manager to price it.",
+            fields={"item_id": "No price"},
+        )
+    charge.id, charge.patient_id, charge.source = args.id, patient.id, "manual"
+    charge.visit_id, charge.visit_kind = args.visit_id, args.visit_kind
+    charge.reason, charge.created_by = args.reason, actor.username
+    session.add(charge)
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "charge.add",
+        patient_id=patient.id,
+        detail={"charge_id": str(charge.id), "code": item.code, "reason": args.reason},
+    )
+    return charge
+
+
+def void_charge(session: Session, actor: Actor, args: VoidCharge) -> Charge:
+    """Take back a charge that is on no invoice yet (with a reason)."""
+    actor.require(Perm.CHARGE_MANAGE)
+    charge = get_row(session, Charge, args.charge_id, "This charge does not exist.", "charge_id")
+    if charge.voided_at is not None:
+        return charge
+    if charge.invoice_id is not None:
+        invoice = session.get(Invoice, charge.invoice_id)
+        if invoice is not None and invoice.status == DRAFT:
+            raise Conflict("This charge is on a draft invoice: discard the draft first.")
+        number = invoice.number if invoice and invoice.number else "a final invoice"
+        raise Conflict(f"This charge is on {number}: correct it with a credit note.")
+    charge.voided_at, charge.voided_by, charge.void_reason = args.at, actor.username, args.reason
+    touch(charge)
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "charge.void",
+        patient_id=charge.patient_id,
+        detail={"charge_id": str(charge.id), "reason": args.reason},
+    )
+    return charge
+
+
+def capture_consultation(session: Session, appointment: Appointment) -> Charge | None:
+    """Charge a completed consultation by the doctor's department and grade (server only)."""
+    if is_provisional(session):
+        return None
+    charge_id = charge_id_for("appointment", appointment.id, CONSULTATION)
+    if session.get(Charge, charge_id) is not None:
+        return None
+    doctor = session.get(DoctorProfile, appointment.doctor_id)
+    department_id = doctor.department_id if doctor else None
+    item = find_item(
+        session,
+        CONSULTATION,
+        department_id=department_id,
+        doctor_grade=doctor.grade if doctor else None,
+    )
+    day = (appointment.completed_at or appointment.starts_at).date()
+    charge = _priced_charge(session, item, Decimal(1), day) if item else None
+    if charge is None:
+        emit(session, "charge.unpriced", appointment_id=str(appointment.id), category=CONSULTATION)
+        return None
+    charge.id, charge.patient_id, charge.source, charge.source_id = (
+        charge_id,
+        appointment.patient_id,
+        "appointment",
+        appointment.id,
+    )
+    charge.visit_kind, charge.visit_id = "appointment", appointment.id
+    charge.department_id = department_id or charge.department_id
+    if doctor is not None:
+        charge.description = f"{charge.description} — {doctor.display_name}"
+    return _add_automatic(session, charge)
+
+
+def capture_bed_days(session: Session, admission: Admission) -> list[Charge]:
+    """Charge a stay's bed-days at discharge by the ward's class, each day at its own price
+    (a price change during the stay splits the charge). Server only."""
+    if is_provisional(session) or admission.discharged_at is None:
+        return []
+    bed = session.get(Bed, admission.bed_id)
+    ward = session.get(Ward, bed.ward_id) if bed else None
+    item = find_item(session, BED_DAY, ward_class=ward.ward_class if ward else None)
+    if item is None:
+        emit(session, "charge.unpriced", admission_id=str(admission.id), category=BED_DAY)
+        return []
+    charges = []
+    for first, count in _price_runs(session, item, admission):
+        charge_id = charge_id_for("admission", admission.id, f"{BED_DAY}:{first.isoformat()}")
+        if session.get(Charge, charge_id) is not None:
+            continue
+        charge = _priced_charge(session, item, Decimal(count), first)
+        if charge is None:
+            continue
+        charge.id, charge.patient_id, charge.source, charge.source_id = (
+            charge_id,
+            admission.patient_id,
+            "admission",
+            admission.id,
+        )
+        charge.visit_kind, charge.visit_id = "admission", admission.id
+        charge.department_id = ward.department_id if ward else None
+        if ward is not None:
+            charge.description = f"{charge.description} — {ward.name}"
+        charges.append(_add_automatic(session, charge))
+    return charges
+
+
+def bed_days(admitted: date, discharged: date) -> list[date]:
+    """The nights of a stay (at least one day: admitted and discharged the same day)."""
+    nights = max((discharged - admitted).days, 1)
+    return [admitted + timedelta(days=i) for i in range(nights)]
+
+
+def _price_runs(session: Session, item: PriceItem, admission: Admission) -> list[tuple[date, int]]:
+    """Consecutive bed-days that share one price: (first day, number of days)."""
+    runs: list[tuple[date, int]] = []
+    last_price = None
+    for day in bed_days(admission.admitted_at.date(), admission.discharged_at.date()):
+        price = price_on(session, item.id, day)
+        key = price.id if price else None
+        if runs and key == last_price:
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        else:
+            runs.append((day, 1))
+        last_price = key
+    return runs
+
+
+def _priced_charge(
+    session: Session, item: PriceItem, quantity: Decimal, day: date
+) -> Charge | None:
+    """A charge of `quantity` x the item's price on `day` (None when it has no price then)."""
+    price = price_on(session, item.id, day)
+    if price is None:
+        return None
+    line_amounts(quantity, price.unit_price, price.tax_rate)  # refuses what money rules refuse
+    return Charge(
+        item_id=item.id,
+        code=item.code,
+        description=item.name,
+        category=item.category,
+        department_id=item.department_id,
+        quantity=quantity,
+        unit_price=price.unit_price,
+        tax_rate=price.tax_rate,
+        service_date=day,
+        created_by=SYSTEM_USER,
+    )
+
+
+def _add_automatic(session: Session, charge: Charge) -> Charge:
+    session.add(charge)
+    session.flush()
+    emit(session, "charge.captured", charge_id=str(charge.id), patient_id=str(charge.patient_id))
+    return charge
+
+
+def charge_gross(charge: Charge) -> int:
+    """A charge's amount with tax, as its invoice line will have it."""
+    return line_amounts(charge.quantity, charge.unit_price, charge.tax_rate).gross
