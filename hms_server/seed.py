@@ -24,6 +24,7 @@ from hms_core.services.inpatients import admit_patient
 from hms_core.services.patients import register_patient
 from hms_server.auth import create_user
 from hms_server.db import Database
+from hms_server.demo_billing import seed_billing
 from hms_server.demo_schedule import add_appointments, add_weekly_hours
 
 DEPARTMENTS = [
@@ -135,10 +136,12 @@ def seed_demo(
         booked = add_appointments(session, doctors, rng)
     with db.unit_of_work() as session:
         admitted = _admissions(session)
+    with db.unit_of_work() as session:
+        billing = seed_billing(session, rng)
     return (
         f"seeded {len(DEPARTMENTS)} departments, {len(STAFF) + len(DOCTORS)} users, "
         f"{len(WARDS)} wards with {beds} beds, {made + 1} patients, {booked} appointments, "
-        f"{admitted} admitted patients"
+        f"{admitted} admitted patients; billing: {billing}"
     )
 
 

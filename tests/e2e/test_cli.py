@@ -13,7 +13,17 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from hms_core.db import Appointment, Bed, Department, DoctorProfile, Patient, User
+from hms_core.db import (
+    Appointment,
+    Bed,
+    Charge,
+    Claim,
+    Department,
+    DoctorProfile,
+    Invoice,
+    Patient,
+    User,
+)
 from hms_core.schemas.scheduling import SlotQuery
 from hms_core.services.availability import free_slots
 from hms_server.db import Database, head_revision, make_engine
@@ -146,6 +156,13 @@ def test_seed_demo_builds_the_demo_hospital_once(database_url):
                 SlotQuery(department_id=_general_medicine(session), first_day=_monday(), days=5),
             )
             booked = session.execute(select(func.count(Appointment.id))).scalar_one()
+            finals = (
+                session.execute(select(Invoice.number).where(Invoice.status == "final"))
+                .scalars()
+                .all()
+            )
+            charged = session.execute(select(func.count(Charge.id))).scalar_one()
+            claims = session.execute(select(func.count(Claim.id))).scalar_one()
     finally:
         db.engine.dispose()
     assert patients >= 200
@@ -163,6 +180,10 @@ def test_seed_demo_builds_the_demo_hospital_once(database_url):
     assert beds >= 50
     assert doctors == 9 and booked > 50
     assert len(slots) > 20  # next week's general clinic has free slots to book
+    # billing: visits charged, numbered invoices, claims on their way
+    assert charged >= 36 and claims > 0
+    year = datetime.now(UTC).year
+    assert sorted(finals) == [f"INV-{year}-{n:06d}" for n in range(1, len(finals) + 1)]
 
 
 def _general_medicine(session) -> object:  # noqa: ANN001
