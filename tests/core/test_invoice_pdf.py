@@ -22,7 +22,6 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
-from hms_core.rules.money import MoneyError, format_amount, insurance_split, line_amounts
 from hms_core.printing import pdf_common
 from hms_core.printing.documents import (
     Hospital,
@@ -36,6 +35,7 @@ from hms_core.printing.documents import (
 from hms_core.printing.invoice_pdf import render_invoice
 from hms_core.printing.pdf_common import fonts
 from hms_core.printing.receipt_pdf import render_receipt
+from hms_core.rules.money import MoneyError, format_amount, insurance_split, line_amounts
 
 REFERENCE = Path(__file__).with_name("data") / "invoice_page1.png"
 MAX_MEAN_DIFF = 0.75  # mean absolute grey-level difference (0-255) tolerated against the reference
