@@ -11,6 +11,7 @@ from hms_core import SCHEMA_VERSION
 from hms_server.api import (
     audit,
     auth,
+    billing,
     health,
     hospital,
     live,
@@ -93,7 +94,18 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     alarms, scorer = AlarmService(), Scorer()
     app.state.monitor_processors = [alarms.observe, scorer.observe]
     app.state.monitor_tickers = [alarms.tick]
-    routers = (health, auth, patients, audit, hospital, scheduling, sync, live, notifications)
+    routers = (
+        health,
+        auth,
+        patients,
+        audit,
+        hospital,
+        scheduling,
+        sync,
+        live,
+        notifications,
+        billing,
+    )
     for module in (*routers, monitoring, live_monitor):
         for route in module.router.routes:
             if isinstance(route, APIRoute):

@@ -3,15 +3,17 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from hms_core.db import Department, User
 from hms_core.rbac import Perm
 from hms_core.schemas.auth import UserOut
+from hms_core.schemas.billing import HospitalProfile
 from hms_server.api.auth import user_out
 from hms_server.api.deps import Caller, UnitOfWork, require
+from hms_server.billing import hospital_profile
 
 router = APIRouter(prefix="/api", tags=["hospital"])
 
@@ -40,3 +42,12 @@ def users(
 ) -> list[UserOut]:
     """Staff accounts (no password material)."""
     return [user_out(u) for u in session.execute(select(User).order_by(User.username)).scalars()]
+
+
+@router.get("/hospital/profile", response_model=HospitalProfile)
+def profile(
+    caller: Annotated[Caller, Depends(require(Perm.HOSPITAL_READ))], request: Request
+) -> HospitalProfile:
+    """The issuer on printed bills (name, address, phone, tax id) and the hospital's currency
+    and time zone; desktops keep a copy for printing offline."""
+    return hospital_profile(request.app.state.settings)
