@@ -20,6 +20,7 @@ from hms_core.services.availability import aware
 from hms_server.db import Database
 from hms_server.notify import DeliveryError, email, sms
 from hms_server.notify.queue import BOOKED, EMAIL, MOVED, REMINDER, queue_reminders
+from hms_server.notify.receipts import receipt_attachments
 from hms_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def _deliver(
         row.status, row.last_error = CANCELLED, "Not sent: the appointment time has passed"
         return "cancelled"
     try:
-        reference = _send(row, email_sender, sms_provider)
+        reference = _send(session, row, settings, email_sender, sms_provider)
     except DeliveryError as exc:
         return _failed(row, exc, settings, now)
     except Exception as exc:  # a bug must not stop the queue: retry, and log it
@@ -92,13 +93,19 @@ def _deliver(
 
 
 def _send(
+    session: Session,
     row: OutboundMessage,
+    settings: Settings,
     email_sender: email.SmtpSender | None,
     sms_provider: sms.SmsProvider | None,
 ) -> str:
+    """Send the row on its channel; a receipt email gets its PDF, made now from the rows."""
     if row.channel == EMAIL:
         if email_sender is None:
             raise DeliveryError(email.NOT_SET_UP, permanent=True)
+        attachments = receipt_attachments(session, row, settings)
+        if attachments:
+            return email_sender.send(row.recipient, row.subject, row.body, attachments)
         return email_sender.send(row.recipient, row.subject, row.body)
     if sms_provider is None:
         raise DeliveryError(sms.NOT_SET_UP, permanent=True)

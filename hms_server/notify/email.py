@@ -1,4 +1,5 @@
-"""Email over SMTP: STARTTLS with a verified certificate, login when configured, UTF-8 text.
+"""Email over SMTP: STARTTLS with a verified certificate, login when configured, UTF-8 text,
+with files attached when given (a receipt's PDF).
 
 Failures become a DeliveryError whose message a receptionist can read; a refused address
 (5xx) is permanent, everything else (no connection, 4xx, a login or TLS problem) is retried.
@@ -6,6 +7,8 @@ Failures become a DeliveryError whose message a receptionist can read; a refused
 
 import smtplib
 import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -15,6 +18,15 @@ from hms_server.settings import Settings
 
 TIMEOUT_SECONDS = 20.0
 NOT_SET_UP = "Email is not set up on the server"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an email."""
+
+    filename: str
+    content: bytes
+    mime_type: str = "application/pdf"
 
 
 class SmtpSender:
@@ -29,11 +41,11 @@ class SmtpSender:
         """Whether an SMTP server is set up at all."""
         return bool(self.settings.smtp_host)
 
-    def send(self, to: str, subject: str, body: str) -> str:
-        """Send a plain-text email; returns its Message-ID."""
+    def send(self, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()) -> str:
+        """Send a plain-text email with `attachments`; returns its Message-ID."""
         if not self.configured:
             raise DeliveryError(NOT_SET_UP, permanent=True)
-        message = build_message(self.settings.smtp_from, to, subject, body)
+        message = build_message(self.settings.smtp_from, to, subject, body, attachments)
         try:
             self._deliver(message)
         except (smtplib.SMTPException, OSError) as exc:
@@ -85,8 +97,10 @@ class SmtpSender:
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
-def build_message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text UTF-8 email with the headers mail servers and clients expect."""
+def build_message(
+    sender: str, to: str, subject: str, body: str, attachments: Sequence[Attachment] = ()
+) -> EmailMessage:
+    """A plain-text UTF-8 email with the headers mail servers and clients expect, and files."""
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = to
@@ -95,6 +109,11 @@ def build_message(sender: str, to: str, subject: str, body: str) -> EmailMessage
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(body, charset="utf-8")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.mime_type.partition("/")
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return message
 
 

@@ -1,6 +1,9 @@
 """At commit, turn the unit of work's domain events into patient messages (the outbox) and
 in-app notifications for the doctor, inside the same transaction.
 
+Appointment events go to `HANDLERS` (each gets the appointment the event names); payment events
+go to `PAYMENT_HANDLERS` (each gets the event's data: the receipt and refund messages).
+
 The listener goes to the front of the session factory's `before_commit` listeners, so the rows
 it adds are flushed before `hms_server.changelog` writes the change log of the commit.
 """
@@ -25,7 +28,7 @@ from hms_core.db.scheduling import (
 )
 from hms_core.services.availability import aware
 from hms_core.services.unit import take_events
-from hms_server.notify import templates
+from hms_server.notify import receipts, templates
 from hms_server.notify.bell import ring
 from hms_server.notify.queue import (
     BOOKED,
@@ -39,6 +42,7 @@ from hms_server.notify.queue import (
 from hms_server.settings import Settings
 
 Handler = Callable[[Session, Appointment, dict[str, Any], Settings], None]
+DataHandler = Callable[[Session, dict[str, Any], Settings], None]
 STAFF_LANGUAGE = "en"
 
 
@@ -60,11 +64,20 @@ def handle_events(session: Session, settings: Settings) -> None:
         return
     session.flush()  # the rows the events name are loadable, with their defaults applied
     for domain_event in events:
-        handler = HANDLERS.get(domain_event.kind)
-        appointment = _appointment(session, domain_event.data)
-        if handler is not None and appointment is not None:
-            handler(session, appointment, domain_event.data, settings)
+        _dispatch(session, domain_event.kind, domain_event.data, settings)
     session.flush()
+
+
+def _dispatch(session: Session, kind: str, data: dict[str, Any], settings: Settings) -> None:
+    """Hand one event to its handler, if any."""
+    data_handler = PAYMENT_HANDLERS.get(kind)
+    if data_handler is not None:
+        data_handler(session, data, settings)
+        return
+    handler = HANDLERS.get(kind)
+    appointment = _appointment(session, data) if handler is not None else None
+    if handler is not None and appointment is not None:
+        handler(session, appointment, data, settings)
 
 
 def _booked(session: Session, appointment: Appointment, _data: dict, settings: Settings) -> None:
@@ -110,6 +123,9 @@ HANDLERS: dict[str, Handler] = {
     "appointment.cancelled": _cancelled,
     "appointment.status": _status,
 }
+PAYMENT_HANDLERS: dict[str, DataHandler] = dict.fromkeys(
+    receipts.PAYMENT_EVENTS, receipts.on_payment
+)
 
 
 def _tell_patient(

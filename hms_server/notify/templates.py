@@ -4,6 +4,8 @@ an appointment, and dates and times written the way people of that language read
 Every template field is a `str.format_map` pattern. The placeholders are: {patient} (given name),
 {doctor}, {department}, {hospital}, {when} (the appointment's date and time in the hospital's
 zone), {previous_when} (moved: the earlier time), {reason} (cancelled), {due_date} (follow-up).
+Receipt and refund messages (`PAYMENT_KINDS`) take {patient}, {hospital}, {amount}, {method},
+{date}, {receipt} (the receipt number) and {balance} (see `balance_text`).
 """
 
 import json
@@ -16,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hms_core.rules.money import format_amount
+
 RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "notifications"
 LANGUAGES = ("en", "es", "fr", "sw")
 DEFAULT_LANGUAGE = "en"
@@ -26,6 +30,7 @@ KINDS = (
     "appointment_reminder",
     "follow_up_due",
 )
+PAYMENT_KINDS = ("receipt", "refund")
 SMS_MAX_CHARS = 300
 
 _ALIASES = {
@@ -110,6 +115,19 @@ def format_date(day: date, code: str) -> str:
 def no_reason(code: str) -> str:
     """What to say when a cancellation came without a reason."""
     return catalogue(code)["no_reason"]
+
+
+def balance_text(balance: int, exponent: int, currency: str, code: str) -> str:
+    """A balance as people read it: the amount owed, or the amount held in the patient's favour."""
+    amount = format_amount(abs(balance), exponent, currency)
+    if balance >= 0:
+        return amount
+    return fill(catalogue(code)["money"]["in_credit"], {"amount": amount}, f"{code}/money")
+
+
+def method_name(method: str, code: str) -> str:
+    """A payment method ("cash", "card" …) in language `code`."""
+    return catalogue(code)["money"]["methods"].get(method, method)
 
 
 def _date_fields(day: date, texts: dict[str, Any]) -> dict[str, str]:
