@@ -42,7 +42,7 @@ FOOTER_H = 16 * mm
 CONTENT_W = PAGE_W - 2 * MARGIN
 COLUMNS = ("Code", "Description", "Qty", "Unit price", "Net", "Tax %", "Tax", "Amount")
 # Code, description (the rest), qty, unit price, net, tax %, tax, amount, in points
-FIXED = (46.0, 0.0, 32.0, 60.0, 62.0, 32.0, 56.0, 66.0)
+FIXED = (64.0, 0.0, 32.0, 58.0, 60.0, 30.0, 52.0, 64.0)  # codes of up to 12 characters
 WIDTHS = tuple(w or CONTENT_W - sum(FIXED) for w in FIXED)
 
 
@@ -218,8 +218,11 @@ def _payments_table(doc: InvoiceDocument) -> Table:
 
 def _balance_table(doc: InvoiceDocument) -> Table:
     """The balance due, emphasised."""
+    balance = doc.balance_due()
     label = "Patient balance due" if doc.insurance else "Balance due"
-    table = _summary([(label, money(doc.balance_due(), doc.exponent, doc.currency))])
+    if balance < 0:
+        label = "Patient in credit" if doc.insurance else "In credit"
+    table = _summary([(label, money(abs(balance), doc.exponent, doc.currency))])
     bold = fonts()[1]
     table.setStyle(
         [
