@@ -127,13 +127,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hms_server.app import create_app
-    from hms_server.seed import DEMO_ICU_BEDS, DEMO_PASSWORDS, seed_demo
+    from hms_server.seed import DEMO_ICU_BEDS, DEMO_LETTERHEAD, DEMO_PASSWORDS, seed_demo
 
     settings = _settings(args)
     db = _open_database(settings)
     print(seed_demo(db, patients=args.patients, timezone=settings.timezone))
     port = _free_port(args.port)
     settings = settings.model_copy(update={"mllp_port": _free_port(2575)})
+    if not settings.hospital_address:  # the printed bills' letterhead
+        settings = settings.model_copy(update=DEMO_LETTERHEAD)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings, db),

@@ -105,6 +105,12 @@ ADMISSIONS = [
 ]
 # The demo simulates the monitors of ICU-01 up to here (every admitted ICU bed)
 DEMO_ICU_BEDS = sum(1 for bed, _, _ in ADMISSIONS if bed.startswith("ICU-"))
+# The demo's letterhead on printed bills (a real hospital sets HMS_HOSPITAL_ADDRESS and so on)
+DEMO_LETTERHEAD = {
+    "hospital_address": "1 Riverside Road\nRiverside 1010",
+    "hospital_phone": "+1 555 0100",
+    "hospital_tax_id": "TAX-0042-DEMO",
+}
 # A planted pair for trying the duplicate check: register "Maria Garcia", born 1985-03-14.
 DUPLICATE_DEMO = ("Maria", "García", date(1985, 3, 14), "+1 555 010 2030")
 
