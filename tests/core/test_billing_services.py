@@ -311,6 +311,34 @@ def test_a_provisional_completion_on_a_desk_charges_nothing(db, desk):  # noqa: 
         session.rollback()
 
 
+def test_other_services_bill_a_priced_item_once_through_the_hook(db, desk):  # noqa: ANN001
+    order = new_id()
+    for _ in range(2):
+        with db.unit_of_work() as session:
+            charges.capture_item(
+                session,
+                source="lab_order",
+                source_id=order,
+                item_code="CBC",
+                patient_id=desk.patient,
+                service_date=TODAY,
+            )
+    with db.unit_of_work() as session:
+        rows = session.execute(select(Charge).where(Charge.source_id == order)).scalars().all()
+        assert [(c.code, c.unit_price, c.source) for c in rows] == [("CBC", 1250, "lab_order")]
+        assert (
+            charges.capture_item(
+                session,
+                source="lab_order",
+                source_id=new_id(),
+                item_code="UNKNOWN",
+                patient_id=desk.patient,
+                service_date=TODAY,
+            )
+            is None
+        )
+
+
 def test_discharge_charges_bed_days_split_at_a_price_change(db, desk):  # noqa: ANN001
     with db.unit_of_work() as session:
         ward = Ward(code="MED-A", name="Medical A", ward_class="general")

@@ -10,6 +10,7 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hms_core.db import Admission, Appointment, Bed, DoctorProfile, Ward
@@ -98,6 +99,42 @@ def void_charge(session: Session, actor: Actor, args: VoidCharge) -> Charge:
         detail={"charge_id": str(charge.id), "reason": args.reason},
     )
     return charge
+
+
+def capture_item(
+    session: Session,
+    *,
+    source: str,
+    source_id: uuid.UUID,
+    item_code: str,
+    patient_id: uuid.UUID,
+    service_date: date,
+    quantity: Decimal = Decimal(1),
+    visit: tuple[str, uuid.UUID] | None = None,
+) -> Charge | None:
+    """The hook for services that bill a priced item (a lab order, a dispensing, a
+    procedure): charged once per source on the server; None when unknown or unpriced."""
+    if is_provisional(session):
+        return None
+    charge_id = charge_id_for(source, source_id, item_code)
+    if session.get(Charge, charge_id) is not None:
+        return None
+    item = session.execute(
+        select(PriceItem).where(PriceItem.code == item_code, PriceItem.active.is_(True))
+    ).scalar_one_or_none()
+    charge = _priced_charge(session, item, quantity, service_date) if item else None
+    if charge is None:
+        emit(session, "charge.unpriced", source=source, source_id=str(source_id), code=item_code)
+        return None
+    charge.id, charge.patient_id, charge.source, charge.source_id = (
+        charge_id,
+        patient_id,
+        source,
+        source_id,
+    )
+    if visit is not None:
+        charge.visit_kind, charge.visit_id = visit
+    return _add_automatic(session, charge)
 
 
 def capture_consultation(session: Session, appointment: Appointment) -> Charge | None:
