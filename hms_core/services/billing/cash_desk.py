@@ -64,8 +64,9 @@ def close_cash_day(session: Session, actor: Actor, args: CloseCashDay) -> CashCl
         .first()
     )
     if done is not None:
+        closed = _aware(done.closed_at).astimezone(ZoneInfo(args.timezone))
         raise Conflict(
-            f"You closed {args.business_date:%d %b %Y} already, at {done.closed_at:%H:%M}.",
+            f"You closed {args.business_date:%d %b %Y} already, at {closed:%H:%M}.",
             detail={"close_id": str(done.id)},
         )
     totals, _count = day_totals(session, actor.username, args.business_date, args.timezone)
@@ -78,7 +79,7 @@ def close_cash_day(session: Session, actor: Actor, args: CloseCashDay) -> CashCl
         counted_cash=args.counted_cash,
         totals=";".join(f"{method}={amount}" for method, amount in totals.items()),
         note=args.note,
-        closed_at=args.at,
+        closed_at=args.at.astimezone(UTC),
     )
     session.add(close)
     session.flush()
@@ -96,6 +97,11 @@ def close_cash_day(session: Session, actor: Actor, args: CloseCashDay) -> CashCl
         },
     )
     return close
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored moment with its zone (the SQLite cache hands back naive UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_totals(text: str) -> dict[str, int]:

@@ -8,7 +8,7 @@ A desk that finalises offline sees the invoice final with its number pending unt
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -110,7 +110,8 @@ def finalise(session: Session, actor: Actor, args: InvoiceRef) -> Invoice:
         return invoice
     if invoice.status != DRAFT:
         raise Conflict("This draft was discarded; make a new one from the charges.")
-    invoice.status, invoice.finalised_at, invoice.finalised_by = FINAL, args.at, actor.username
+    invoice.status, invoice.finalised_by = FINAL, actor.username
+    invoice.finalised_at = args.at.astimezone(UTC)
     _number(session, invoice)
     touch(invoice)
     session.flush()
@@ -148,7 +149,7 @@ def issue_credit_note(session: Session, actor: Actor, args: IssueCreditNote) -> 
         policy_id=original.policy_id,
         reason=args.reason,
         created_by=actor.username,
-        finalised_at=args.at,
+        finalised_at=args.at.astimezone(UTC),
         finalised_by=actor.username,
     )
     session.add(note)

@@ -5,6 +5,8 @@ is named): money beyond that is taken as a deposit, on purpose. A refund pays ba
 of an earlier payment or deposit, never more than is left of it.
 """
 
+from datetime import UTC
+
 from sqlalchemy.orm import Session
 
 from hms_core.db.billing import (
@@ -56,9 +58,9 @@ def take_payment(session: Session, actor: Actor, args: TakePayment) -> Payment:
         method=args.method,
         amount=args.amount,
         reference=args.reference,
-        received_at=args.received_at,
+        received_at=args.received_at.astimezone(UTC),
         received_by=actor.username,
-        receipt_number=receipt_number(args.id, args.received_at),
+        receipt_number=receipt_number(args.id, args.received_at.astimezone(UTC)),
         note=args.note,
     )
     return _record(session, actor, payment, "payment.take")
@@ -91,9 +93,9 @@ def refund_payment(session: Session, actor: Actor, args: RefundPayment) -> Payme
         amount=args.amount,
         reference=args.reference,
         refund_of_id=original.id,
-        received_at=args.received_at,
+        received_at=args.received_at.astimezone(UTC),
         received_by=actor.username,
-        receipt_number=receipt_number(args.id, args.received_at),
+        receipt_number=receipt_number(args.id, args.received_at.astimezone(UTC)),
         note=args.reason,
     )
     return _record(session, actor, refund, "payment.refund")
