@@ -15,6 +15,8 @@ from hms_core.services import Actor
 from hms_desktop.background import SyncController
 from hms_desktop.main_window import MainWindow
 from hms_desktop.session import CredentialVault, Prefs, Session
+from hms_desktop.store.billing import LocalBilling
+from hms_desktop.store.billing_desk import LocalBillingDesk
 from hms_desktop.store.cache import LocalStore
 from hms_desktop.store.patients import LocalPatients
 from hms_desktop.store.scheduling import LocalScheduling
@@ -116,6 +118,8 @@ class AppController(QObject):
             scheduling=LocalScheduling(store),
             sync=sync,
             ward=LocalWard(store),
+            billing=LocalBilling(store),
+            billing_desk=LocalBillingDesk(store),
         )
         sync.setParent(ctx)
         window = MainWindow(ctx)

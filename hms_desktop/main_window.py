@@ -34,7 +34,9 @@ from hms_desktop.widgets.patient_search import PatientSearchBox
 from hms_desktop.widgets.status_bar import ServerStatus, user_badge
 from hms_desktop.widgets.sync_indicator import SyncIndicator
 from hms_desktop.workspaces.admin.audit_viewer import AuditLogViewer
+from hms_desktop.workspaces.admin.price_list import PriceListEditor
 from hms_desktop.workspaces.appointments.workspace import AppointmentsWorkspace
+from hms_desktop.workspaces.billing.workspace import BillingWorkspace
 from hms_desktop.workspaces.clinic.workspace import ClinicWorkspace
 from hms_desktop.workspaces.conflicts.inbox import ConflictInbox
 from hms_desktop.workspaces.icu.workspace import IcuWorkspace
@@ -76,10 +78,12 @@ WORKSPACES = [
     WorkspaceSpec("clinic", "Clinic", lambda s: s.can(Perm.APPOINTMENT_ATTEND), ClinicWorkspace),
     WorkspaceSpec("ward", "Ward", lambda s: s.can(Perm.VITALS_RECORD), WardWorkspace),
     WorkspaceSpec("icu", "ICU station", lambda s: s.can(Perm.MONITOR_VIEW), IcuWorkspace),
+    WorkspaceSpec("billing", "Billing", lambda s: s.can(Perm.BILLING_READ), BillingWorkspace),
     WorkspaceSpec("conflicts", "Conflicts", lambda s: s.can(Perm.PATIENT_MERGE), ConflictInbox),
     WorkspaceSpec(
         "schedules", "Doctors' hours", lambda s: s.can(Perm.SCHEDULE_MANAGE), ScheduleEditor
     ),
+    WorkspaceSpec("prices", "Price list", lambda s: s.can(Perm.PRICE_MANAGE), PriceListEditor),
     WorkspaceSpec("audit", "Audit log", lambda s: s.can(Perm.AUDIT_READ), AuditLogViewer),
 ]
 
@@ -216,7 +220,12 @@ class MainWindow(QMainWindow):
         self.rail.set_current(key)
 
     def open_patient(self, patient: PatientSummary) -> None:
-        """Open a patient chosen in the global search in the patients workspace."""
+        """Open a patient chosen in the global search: their account when the billing desk is
+        in front, else their record in the patients workspace."""
+        current = self.stack.currentWidget()
+        if isinstance(current, BillingWorkspace):
+            current.open_patient(patient.id)
+            return
         self.open_patient_id(patient.id)
 
     def open_patient_id(self, patient_id: object) -> None:

@@ -130,3 +130,4 @@ local_login = Table(
 
 # Survive a rebuild from a snapshot: what the client has not yet handed to the server.
 KEPT_ON_REBUILD = ("outbox", "attention", "mrn_block", "local_login")
+STATE_KEPT_ON_REBUILD = ("hospital_profile",)  # sync_state keys the server does not resend

@@ -14,6 +14,7 @@ from hms_desktop.store.schema import (
     CACHE_SCHEMA_VERSION,
     CACHE_TABLES,
     KEPT_ON_REBUILD,
+    STATE_KEPT_ON_REBUILD,
     cache_metadata,
     sync_state,
 )
@@ -95,6 +96,9 @@ def _carry_over(fresh: Path, current: Path, seq: int, tables: list[str]) -> None
                 conn.execute(
                     text(f"INSERT INTO {table} ({names}) SELECT {names} FROM old.{table}")  # noqa: S608
                 )
+            keys = ", ".join(f"'{key}'" for key in STATE_KEPT_ON_REBUILD)  # constants
+            copy_state = "INSERT INTO sync_state (key, value) SELECT key, value FROM old.sync_state"
+            conn.execute(text(f"{copy_state} WHERE key IN ({keys})"))  # noqa: S608
             conn.execute(
                 insert(sync_state),
                 [

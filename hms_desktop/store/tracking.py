@@ -20,7 +20,14 @@ from hms_desktop.store.schema import CACHE_TABLES, pristine
 STORED = "stored"  # pristine data holding a row as SQLite stores it (not wire JSON)
 READS = "hms_reads"  # session.info: collect read events here (None: drop audit events)
 _CAPTURED = "hms_captured"
-ACCESS_ACTIONS = ("patient.read", "patient.search", "appointment.list", "ward.list", "vitals.read")
+ACCESS_ACTIONS = (
+    "patient.read",
+    "patient.search",
+    "appointment.list",
+    "ward.list",
+    "vitals.read",
+    "billing.account",
+)
 REPLICATED = {name for name in CACHE_TABLES if name != "patient_name_token"}
 
 

@@ -14,6 +14,7 @@ from hms_core import SCHEMA_VERSION
 from hms_core.rules.alarms import AlarmLimits
 from hms_core.schemas.audit import AuditEventOut
 from hms_core.schemas.auth import LoginRequest, LoginResponse, UserOut
+from hms_core.schemas.billing import HospitalProfile
 from hms_core.schemas.errors import ErrorResponse
 from hms_core.schemas.monitoring import (
     AlarmOut,
@@ -150,6 +151,12 @@ class ApiClient:
         body = {"until": until.isoformat() if until else None}
         response = self._send("POST", "/api/notifications/read-all", json=body)
         return self._parse(response, MarkAllReadResult)
+
+    # --- hospital --------------------------------------------------------------------------
+
+    def hospital_profile(self) -> HospitalProfile:
+        """The issuer printed on bills, and the hospital's currency and time zone."""
+        return self._parse(self._send("GET", "/api/hospital/profile"), HospitalProfile)
 
     # --- monitoring (the ICU central station) -------------------------------------------------
 

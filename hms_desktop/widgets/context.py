@@ -8,6 +8,8 @@ from PySide6.QtCore import QObject, Signal
 
 from hms_desktop.background import SyncController
 from hms_desktop.session import CredentialVault, Prefs, Session
+from hms_desktop.store.billing import LocalBilling
+from hms_desktop.store.billing_desk import LocalBillingDesk
 from hms_desktop.store.patients import LocalPatients
 from hms_desktop.store.scheduling import LocalScheduling
 from hms_desktop.store.ward import LocalWard
@@ -35,6 +37,8 @@ class AppContext(QObject):
         scheduling: LocalScheduling | None = None,
         sync: SyncController | None = None,
         ward: LocalWard | None = None,
+        billing: LocalBilling | None = None,
+        billing_desk: LocalBillingDesk | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
@@ -46,6 +50,8 @@ class AppContext(QObject):
         self.scheduling = scheduling  # doctors, slots, appointments on the same cache
         self.sync = sync
         self.ward = ward  # beds, admissions and charted vital signs on the same cache
+        self.billing = billing  # patients' accounts: charges, invoices, payments, claims
+        self.billing_desk = billing_desk  # the cash desk, billing reports, the price list
 
     def write(
         self,

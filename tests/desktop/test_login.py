@@ -28,6 +28,7 @@ def test_good_password_opens_the_main_window_with_the_roles_rail(qtbot, controll
         ("doctor", ["Patients", "Clinic", "Ward", "ICU station"]),
         ("nurse", ["Patients", "Ward", "ICU station"]),
         ("lab", ["Patients"]),
+        ("billing", ["Patients", "Billing"]),
         (
             "admin",
             [
@@ -36,8 +37,10 @@ def test_good_password_opens_the_main_window_with_the_roles_rail(qtbot, controll
                 "Clinic",
                 "Ward",
                 "ICU station",
+                "Billing",
                 "Conflicts",
                 "Doctors' hours",
+                "Price list",
                 "Audit log",
             ],
         ),
