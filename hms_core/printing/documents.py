@@ -151,6 +151,7 @@ class Receipt:
     invoice_number: str | None = None
     is_copy: bool = False
     cashier: str = field(default="")
+    is_refund: bool = False  # money paid back to the patient
 
     def __post_init__(self) -> None:
         """Refuse a receipt without a number or with a bad currency."""

@@ -54,7 +54,7 @@ def _render_a4(receipt: Receipt) -> bytes:
     """An A4 page: hospital header at the top, the receipt below it."""
     page_w, page_h = A4
     content_w = page_w - 2 * A4_MARGIN
-    story = [_title(14), Spacer(1, 4 * mm), *_body(receipt, A4_BODY, 10)]
+    story = [_title(14, receipt.is_refund), Spacer(1, 4 * mm), *_body(receipt, A4_BODY, 10)]
     height = page_h - A4_HEADER - 6 * mm - A4_MARGIN
     frame = Frame(A4_MARGIN, A4_MARGIN, content_w, height, 0, 0, 0, 0)
     header = partial(_a4_header, receipt)
@@ -64,7 +64,7 @@ def _render_a4(receipt: Receipt) -> bytes:
 def _render_roll(receipt: Receipt) -> bytes:
     """An 80 mm wide page whose height fits the content exactly."""
     content_w = ROLL_W - 2 * ROLL_MARGIN
-    story = [*_roll_header(receipt, content_w), _title(11), Spacer(1, 2 * mm)]
+    story = [*_roll_header(receipt, content_w), _title(11, receipt.is_refund), Spacer(1, 2 * mm)]
     story += _body(receipt, content_w, 8)
     height = sum(_height(item, content_w) for item in story) + 2 * ROLL_MARGIN + 4
     frame = Frame(ROLL_MARGIN, ROLL_MARGIN, content_w, height - 2 * ROLL_MARGIN, 0, 0, 0, 0)
@@ -134,9 +134,9 @@ def _roll_header(receipt: Receipt, width: float) -> list[Flowable]:
     return items
 
 
-def _title(size: float) -> Paragraph:
-    """The word RECEIPT, centred."""
-    return Paragraph("RECEIPT", style(size, bold=True, align=1))
+def _title(size: float, refund: bool = False) -> Paragraph:
+    """The word RECEIPT (or REFUND), centred."""
+    return Paragraph("REFUND" if refund else "RECEIPT", style(size, bold=True, align=1))
 
 
 def _body(receipt: Receipt, width: float, size: float) -> list[Flowable]:
@@ -152,9 +152,10 @@ def _body(receipt: Receipt, width: float, size: float) -> list[Flowable]:
     facts += [("Invoice", receipt.invoice_number)] if receipt.invoice_number else []
     facts += [("Method", payment.method), ("Reference", payment.reference or "-")]
     facts += [("Cashier", receipt.cashier)] if receipt.cashier else []
+    balance = receipt.balance_after
     money_rows = [
-        ("Amount received", fmt(payment.amount)),
-        ("Balance after", fmt(receipt.balance_after)),
+        ("Amount refunded" if receipt.is_refund else "Amount received", fmt(payment.amount)),
+        ("In credit after" if balance < 0 else "Balance after", fmt(abs(balance))),
     ]
     return [
         _pairs(facts, width, size, bold_rows=(), label_share=0.42),

@@ -248,6 +248,7 @@ def receipt_document(
         balance_after=balance_after(session, payment),
         invoice_number=(invoice.number or NUMBER_PENDING) if invoice else None,
         is_copy=is_copy,
+        is_refund=payment.kind == REFUND,
         cashier=cashier_name or payment.received_by,
     )
 

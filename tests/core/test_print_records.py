@@ -377,6 +377,9 @@ def test_a_refund_and_a_deposit_have_their_own_receipts(session, account) -> Non
     assert refund.cashier == "test-billing"  # no name given: who took it
     assert deposit.invoice_number is None
     assert deposit.currency == "USD"  # on the account: the hospital currency given
+    refund_text = pdf_text(render_receipt(refund, "80mm"))
+    assert "REFUND" in refund_text and "Amount refunded" in refund_text
+    assert "Amount received" in pdf_text(render_receipt(deposit))
 
 
 def test_a_deposit_before_any_invoice_needs_the_hospital_currency(session) -> None:
