@@ -36,6 +36,7 @@ from hms_desktop.workspaces.billing.workspace import BillingWorkspace
 from hms_server.app import create_app
 from tests.conftest import RestartableServer, free_port
 from tests.desktop.helpers import SIGN_IN_TIMEOUT_MS, shots_dir, sign_in
+from tests.desktop.test_pdf_preview import has_text
 
 WAIT = SIGN_IN_TIMEOUT_MS
 CASHIER = Actor(None, "test-cashier", "billing")
@@ -240,8 +241,8 @@ def test_cashier_invoices_offline_takes_payment_and_the_number_arrives_with_sync
     assert models.payment_details(receipt).startswith("Payment for invoice pending sync")
     assert cell(panel.invoices_model, 0, 7) == "28.50"
     assert "USD 20.00 received" in panel.notice.text()
-    QApplication.processEvents()
     shots = shots_dir(tmp_path)
+    qtbot.waitUntil(lambda: has_text(preview.view.viewport()), timeout=WAIT)  # drawn, not blank
     assert preview.grab().save(str(shots / "billing_receipt_preview.png"))
     preview.close()
     QApplication.processEvents()

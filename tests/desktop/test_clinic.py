@@ -356,6 +356,7 @@ def test_screenshot_doctor_day(qtbot, controller, live_server, tmp_path):
             clinic.patients.append(register_patient(session, SYSTEM, data).id)
     start = now_slot().replace(minute=0) - timedelta(hours=2)
     start = max(start, at(now_slot().date(), 0))
+    start = min(start, at(now_slot().date(), 19))  # late in the day: the last visit stays today
     for patient, (offset, status, waited, reason) in zip(clinic.patients, DAY, strict=False):
         wait = timedelta(minutes=waited) if waited is not None else None
         insert(
