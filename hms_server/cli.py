@@ -296,8 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--user",
         default="reception",
-        choices=("reception", "doctor", "nurse", "admin"),
-        help="who the desktop signs in as (nurse: ward and ICU station)",
+        choices=("reception", "doctor", "nurse", "billing", "admin"),
+        help="who the desktop signs in as (nurse: ward and ICU station; billing: the desk)",
     )
     demo.set_defaults(func=cmd_demo)
     _add_simulate_monitors(sub)

@@ -47,6 +47,17 @@ def assert_icu_station_is_live(url: str) -> None:
     assert bed["latest"]["hr"]["source"] == "monitor"
 
 
+def assert_bills_have_a_letterhead(url: str) -> None:
+    """The billing desk signs in and the demo's printed bills carry a full letterhead."""
+    login = httpx.post(
+        f"{url}/api/auth/login", json={"username": "billing", "password": "billing-demo"}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    profile = httpx.get(f"{url}/api/hospital/profile", headers=headers).json()
+    assert profile["address_lines"] == ["1 Riverside Road", "Riverside 1010"]
+    assert (profile["currency"], profile["exponent"]) == ("USD", 2)
+
+
 def test_demo_starts_everything_and_closing_the_desktop_stops_it(tmp_path):
     port, data_dir = free_port(), tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if k != "HMS_DATABASE_URL"}
@@ -70,6 +81,7 @@ def test_demo_starts_everything_and_closing_the_desktop_stops_it(tmp_path):
         )
         assert login.status_code == 200
         assert_icu_station_is_live(url)
+        assert_bills_have_a_letterhead(url)
         desktop = wait_until(
             lambda: [
                 p
