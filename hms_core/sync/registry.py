@@ -81,7 +81,8 @@ class AccessEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: str = Field(
-        pattern=r"^(patient\.(read|search)|appointment\.list|ward\.list|vitals\.read|billing\.account)$"
+        pattern=r"^(patient\.(read|search)|appointment\.list|ward\.list|vitals\.read"
+        r"|billing\.(account|cashdesk))$"
     )
     at: datetime
     patient_id: uuid.UUID | None = None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from hms_core.db import Department, Invoice, Patient, Payer, Payment, Price, PriceItem
 from hms_core.db.base import new_id, utcnow
 from hms_core.schemas.billing import DayClosePreview, HospitalProfile
+from hms_core.services.audit import record_audit
 from hms_core.services.billing import reports
 from hms_desktop.store.cache import LocalStore
 
@@ -115,6 +116,7 @@ class LocalBillingDesk:
 
     def __init__(self, store: LocalStore) -> None:
         self.store = store
+        self._audited_days: set[date] = set()  # days whose payments list was audited
 
     # --- the hospital's conventions ---------------------------------------------------------
 
@@ -150,6 +152,7 @@ class LocalBillingDesk:
             )
             rows = reports.cashier_payments(session, cashier, when, profile.timezone)
             close = reports.find_close(session, cashier, when)
+            self._audit_day(session, when, len(rows))
             return DeskDay(
                 preview=preview,
                 payments=_desk_payments(session, rows),
@@ -161,6 +164,16 @@ class LocalBillingDesk:
             )
 
         return self.store.read(read)
+
+    def _audit_day(self, session: Session, when: date, rows: int) -> None:
+        """Record (once a session per day) that the cashier looked at the day's payments,
+        which name patients."""
+        if when in self._audited_days:
+            return
+        self._audited_days.add(when)
+        detail = {"date": when.isoformat(), "rows": rows}
+        record_audit(session, self.store.actor, "billing.cashdesk", detail=detail)
+        session.flush()  # hands the record to the cache's access log
 
     def close_day(
         self, counted_cash: int, note: str = "", business_date: date | None = None

@@ -27,6 +27,7 @@ ACCESS_ACTIONS = (
     "ward.list",
     "vitals.read",
     "billing.account",
+    "billing.cashdesk",
 )
 REPLICATED = {name for name in CACHE_TABLES if name != "patient_name_token"}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox
 from sqlalchemy import select
 
-from hms_core.db import CashClose, Department, Invoice, InvoiceLine
+from hms_core.db import AuditEvent, CashClose, Department, Invoice, InvoiceLine
 from hms_core.db.base import new_id
 from hms_core.schemas.billing import RefundPayment, TakePayment
 from hms_core.schemas.patients import PatientCreate
@@ -153,6 +153,13 @@ def test_cashier_sees_todays_totals_counts_the_drawer_and_closes_the_day_once(
         14_400,
         "One dollar missing",
     )
+    with live_server.db.unit_of_work() as session:  # the look at the day's payments is audited
+        looks = (
+            session.execute(select(AuditEvent).where(AuditEvent.action == "billing.cashdesk"))
+            .scalars()
+            .all()
+        )
+        assert [e.actor_username for e in looks] == ["test-billing"]
     try:
         window.ctx.billing_desk.close_day(14_500)
     except Conflict as exc:
