@@ -86,6 +86,13 @@ class AddCharge(_Args):
     visit_kind: Literal["appointment", "admission"] | None = None
 
 
+class ChargeStayToDate(_Args):
+    """An interim bill of an admitted patient: the bed-days up to `through` (not included)."""
+
+    patient_id: uuid.UUID
+    through: date
+
+
 class VoidCharge(_Args):
     charge_id: uuid.UUID
     reason: Reason

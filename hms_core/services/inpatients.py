@@ -18,7 +18,7 @@ from hms_core.rbac import Perm
 from hms_core.schemas.ward import AdmitPatient, DischargePatient, TransferPatient
 from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
-from hms_core.services.billing import charges
+from hms_core.services.billing import stays
 from hms_core.services.errors import Conflict, InvalidData, NotFound
 from hms_core.services.patients import active_patient
 from hms_core.services.unit import emit
@@ -91,7 +91,7 @@ def discharge_patient(session: Session, actor: Actor, args: DischargePatient) ->
     admission.discharged_by = actor.username
     _touch(admission)
     session.flush()
-    charges.capture_bed_days(session, admission)  # on the server: the stay's bed-days
+    stays.capture_bed_days(session, admission)  # on the server: the stay's bed-days
     bed = session.get(Bed, admission.bed_id)
     record_audit(
         session,

@@ -18,6 +18,7 @@ from hms_core.services.billing import (
     payments,
     prices,
     prints,
+    stays,
 )
 
 Run = Callable[[Session, Actor, Any], dict[str, Any]]
@@ -37,12 +38,19 @@ def _ids(service: Callable[[Session, Actor, Any], ReplicatedMixin], *extra: str)
     return run
 
 
+def _stay(session: Session, actor: Actor, args: wire.ChargeStayToDate) -> dict[str, Any]:
+    """Bed-days so far: the server answers with the charges it made (a desk: none yet)."""
+    made = stays.charge_stay_to_date(session, actor, args)
+    return {"charges": [str(c.id) for c in made], "days": sum(int(c.quantity) for c in made)}
+
+
 BILLING_MUTATIONS: list[tuple[str, type[BaseModel], Run]] = [
     ("save_price_item", wire.SavePriceItem, _ids(prices.save_price_item, "code")),
     ("set_price", wire.SetPrice, _ids(prices.set_price, "valid_from")),
     ("save_payer", wire.SavePayer, _ids(prices.save_payer, "code")),
     ("add_charge", wire.AddCharge, _ids(charges.add_charge, "unit_price")),
     ("void_charge", wire.VoidCharge, _ids(charges.void_charge)),
+    ("charge_stay_to_date", wire.ChargeStayToDate, _stay),
     (
         "create_draft_invoice",
         wire.CreateDraftInvoice,

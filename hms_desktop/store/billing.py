@@ -106,6 +106,12 @@ class LocalBilling:
         }
         return self.store.mutate("add_charge", args)
 
+    def charge_stay_to_date(self, patient_id: uuid.UUID) -> dict[str, Any]:
+        """Queue an interim bill of an admitted patient's bed-days up to today (the server
+        makes the charges: this desk holds no admissions)."""
+        args = {"patient_id": str(patient_id), "through": self.today().isoformat()}
+        return self.store.mutate("charge_stay_to_date", args)
+
     def void_charge(self, charge_id: uuid.UUID, reason: str) -> dict[str, Any]:
         args = {"charge_id": str(charge_id), "reason": reason, "at": _now()}
         return self.store.mutate("void_charge", args)

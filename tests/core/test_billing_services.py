@@ -39,6 +39,7 @@ from hms_core.services.billing import (
     payments,
     prices,
     prints,
+    stays,
 )
 from hms_core.services.errors import Conflict
 from hms_core.services.patients import register_patient
@@ -380,6 +381,47 @@ def test_discharge_charges_bed_days_split_at_a_price_change(db, desk):  # noqa: 
         )
         assert [(int(c.quantity), c.unit_price) for c in rows] == [(2, 10000), (3, 12000)]
         assert all(c.category == "bed_day" and "Medical A" in c.description for c in rows)
+
+
+def test_an_interim_bill_and_the_discharge_add_up_to_the_stay(db, desk):  # noqa: ANN001
+    with db.unit_of_work() as session:
+        ward = Ward(code="MED-B", name="Medical B", ward_class="general")
+        session.add(ward)
+        session.flush()
+        bed = Bed(ward_id=ward.id, label="B-1")
+        session.add(bed)
+        session.flush()
+        admission = Admission(
+            patient_id=desk.patient,
+            bed_id=bed.id,
+            admitted_at=now() - timedelta(days=5),
+            admitted_by="nurse",
+        )
+        session.add(admission)
+        session.flush()
+        admission_id = admission.id
+    interim = wire.ChargeStayToDate(patient_id=desk.patient, through=TODAY - timedelta(days=2))
+    for _ in range(2):  # asked twice: charged once
+        with db.unit_of_work() as session:
+            stays.charge_stay_to_date(session, CASHIER, interim)
+    with db.unit_of_work() as session:
+        inpatients.discharge_patient(
+            session, NURSE, DischargePatient(admission_id=admission_id, discharged_at=now())
+        )
+    with db.unit_of_work() as session:
+        rows = (
+            session.execute(
+                select(Charge).where(Charge.visit_id == admission_id).order_by(Charge.service_date)
+            )
+            .scalars()
+            .all()
+        )
+        assert [(r.service_date, int(r.quantity)) for r in rows] == [
+            (TODAY - timedelta(days=5), 3),
+            (TODAY - timedelta(days=2), 2),
+        ]
+    with pytest.raises(InvalidData, match="is not admitted now"), db.unit_of_work() as session:
+        stays.charge_stay_to_date(session, CASHIER, interim)
 
 
 # --- invoices ----------------------------------------------------------------------------------

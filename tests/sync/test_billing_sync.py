@@ -4,18 +4,19 @@ same bill offline end with one payment and a refusal in plain words, and clinica
 receive billing rows."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from hms_core.db import Charge, Invoice, Payment
+from hms_core.db import Admission, Bed, Charge, Invoice, Payment, Ward
 from hms_core.db.base import new_id
 from hms_core.schemas import billing as wire
 from hms_core.schemas.patients import PatientCreate
 from hms_core.services.actor import SYSTEM
 from hms_core.services.billing import prices
 from hms_core.services.patients import register_patient
+from hms_desktop.store.billing import LocalBilling
 from tests.sync.helpers import Pc, make_pc
 
 
@@ -166,3 +167,56 @@ def test_clinical_pcs_receive_no_billing_rows(live_server, tmp_path):
     assert desk.store.read(lambda s: len(s.execute(select(Invoice)).scalars().all())) == 1
     for pc in (desk, ward):
         pc.close()
+
+
+def test_an_interim_bill_asked_at_the_desk_is_charged_by_the_server(live_server, tmp_path):
+    _, (omar, liam) = price_list_and_patients(live_server.db)
+    with live_server.db.unit_of_work() as session:
+        ward = Ward(code="MED-A", name="Medical A", ward_class="general")
+        session.add(ward)
+        session.flush()
+        bed = Bed(ward_id=ward.id, label="A-01")
+        session.add(bed)
+        session.flush()
+        admitted = datetime.now(UTC) - timedelta(days=3)
+        session.add(
+            Admission(patient_id=omar, bed_id=bed.id, admitted_at=admitted, admitted_by="n")
+        )
+        item = prices.save_price_item(
+            session,
+            SYSTEM,
+            wire.SavePriceItem(
+                id=new_id(),
+                code="BED-GEN",
+                name="Bed-day",
+                category="bed_day",
+                ward_class="general",
+            ),
+        )
+        prices.set_price(
+            session,
+            SYSTEM,
+            wire.SetPrice(
+                id=new_id(),
+                item_id=item.id,
+                valid_from=date(2024, 1, 1),
+                unit_price=18000,
+                today=date(2024, 1, 1),
+            ),
+        )
+    desk = make_pc(live_server, tmp_path, role="billing")
+    desk.engine.sync_once()
+    billing = LocalBilling(desk.store)
+    assert billing.charge_stay_to_date(omar)["charges"] == []  # the desk cannot; the server can
+    billing.charge_stay_to_date(liam)  # not admitted: refused by the server
+    desk.engine.sync_once()
+    desk.engine.sync_once()
+    charges = desk.store.read(
+        lambda s: [
+            (c.code, int(c.quantity), c.unit_price) for c in s.execute(select(Charge)).scalars()
+        ]
+    )
+    assert charges == [("BED-GEN", 3, 18000)]
+    [rejection] = desk.store.rejections()
+    assert "is not admitted now" in rejection["message"]
+    desk.close()

@@ -1,7 +1,7 @@
 """Charges: what was done for a patient, priced from the list on its service date.
 
-Care creates its own charges through the domain services (a completed consultation, a stay's
-bed-days at discharge); their ids derive from what caused them, so capturing twice does
+Care creates its own charges through the domain services (a completed consultation here, a
+stay's bed-days in `stays`); their ids derive from what caused them, so capturing twice does
 nothing. Automatic capture runs on the server only: a clinical desk's cache has no price list.
 Staff with the right add charges by hand, always with a reason.
 """
@@ -13,9 +13,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hms_core.db import Admission, Appointment, Bed, DoctorProfile, Ward
+from hms_core.db import Appointment, DoctorProfile
 from hms_core.db.base import utcnow
-from hms_core.db.billing import BED_DAY, CONSULTATION, DRAFT, Charge, Invoice, PriceItem
+from hms_core.db.billing import CONSULTATION, DRAFT, Charge, Invoice, PriceItem
 from hms_core.rbac import Perm
 from hms_core.rules.money import line_amounts
 from hms_core.schemas.billing import AddCharge, VoidCharge
@@ -54,7 +54,7 @@ def add_charge(session: Session, actor: Actor, args: AddCharge) -> Charge:
             "The service date is in the future: charge care once it is given.",
             fields={"service_date": "In the future"},
         )
-    charge = _priced_charge(session, item, args.quantity, args.service_date)
+    charge = priced_charge(session, item, args.quantity, args.service_date)
     if charge is None:
         raise InvalidData(
             f"{item.name} has no price on {args.service_date:%d %b %Y}. "
@@ -122,7 +122,7 @@ def capture_item(
     item = session.execute(
         select(PriceItem).where(PriceItem.code == item_code, PriceItem.active.is_(True))
     ).scalar_one_or_none()
-    charge = _priced_charge(session, item, quantity, service_date) if item else None
+    charge = priced_charge(session, item, quantity, service_date) if item else None
     if charge is None:
         emit(session, "charge.unpriced", source=source, source_id=str(source_id), code=item_code)
         return None
@@ -134,7 +134,7 @@ def capture_item(
     )
     if visit is not None:
         charge.visit_kind, charge.visit_id = visit
-    return _add_automatic(session, charge)
+    return add_automatic(session, charge)
 
 
 def capture_consultation(session: Session, appointment: Appointment) -> Charge | None:
@@ -153,7 +153,7 @@ def capture_consultation(session: Session, appointment: Appointment) -> Charge |
         doctor_grade=doctor.grade if doctor else None,
     )
     day = (appointment.completed_at or appointment.starts_at).date()
-    charge = _priced_charge(session, item, Decimal(1), day) if item else None
+    charge = priced_charge(session, item, Decimal(1), day) if item else None
     if charge is None:
         emit(session, "charge.unpriced", appointment_id=str(appointment.id), category=CONSULTATION)
         return None
@@ -167,66 +167,10 @@ def capture_consultation(session: Session, appointment: Appointment) -> Charge |
     charge.department_id = department_id or charge.department_id
     if doctor is not None:
         charge.description = f"{charge.description} — {doctor.display_name}"
-    return _add_automatic(session, charge)
+    return add_automatic(session, charge)
 
 
-def capture_bed_days(session: Session, admission: Admission) -> list[Charge]:
-    """Charge a stay's bed-days at discharge by the ward's class, each day at its own price
-    (a price change during the stay splits the charge). Server only."""
-    if is_provisional(session) or admission.discharged_at is None:
-        return []
-    bed = session.get(Bed, admission.bed_id)
-    ward = session.get(Ward, bed.ward_id) if bed else None
-    item = find_item(session, BED_DAY, ward_class=ward.ward_class if ward else None)
-    if item is None:
-        emit(session, "charge.unpriced", admission_id=str(admission.id), category=BED_DAY)
-        return []
-    charges = []
-    for first, count in _price_runs(session, item, admission):
-        charge_id = charge_id_for("admission", admission.id, f"{BED_DAY}:{first.isoformat()}")
-        if session.get(Charge, charge_id) is not None:
-            continue
-        charge = _priced_charge(session, item, Decimal(count), first)
-        if charge is None:
-            continue
-        charge.id, charge.patient_id, charge.source, charge.source_id = (
-            charge_id,
-            admission.patient_id,
-            "admission",
-            admission.id,
-        )
-        charge.visit_kind, charge.visit_id = "admission", admission.id
-        charge.department_id = ward.department_id if ward else None
-        if ward is not None:
-            charge.description = f"{charge.description} — {ward.name}"
-        charges.append(_add_automatic(session, charge))
-    return charges
-
-
-def bed_days(admitted: date, discharged: date) -> list[date]:
-    """The nights of a stay (at least one day: admitted and discharged the same day)."""
-    nights = max((discharged - admitted).days, 1)
-    return [admitted + timedelta(days=i) for i in range(nights)]
-
-
-def _price_runs(session: Session, item: PriceItem, admission: Admission) -> list[tuple[date, int]]:
-    """Consecutive bed-days that share one price: (first day, number of days)."""
-    runs: list[tuple[date, int]] = []
-    last_price = None
-    for day in bed_days(admission.admitted_at.date(), admission.discharged_at.date()):
-        price = price_on(session, item.id, day)
-        key = price.id if price else None
-        if runs and key == last_price:
-            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
-        else:
-            runs.append((day, 1))
-        last_price = key
-    return runs
-
-
-def _priced_charge(
-    session: Session, item: PriceItem, quantity: Decimal, day: date
-) -> Charge | None:
+def priced_charge(session: Session, item: PriceItem, quantity: Decimal, day: date) -> Charge | None:
     """A charge of `quantity` x the item's price on `day` (None when it has no price then)."""
     price = price_on(session, item.id, day)
     if price is None:
@@ -246,7 +190,7 @@ def _priced_charge(
     )
 
 
-def _add_automatic(session: Session, charge: Charge) -> Charge:
+def add_automatic(session: Session, charge: Charge) -> Charge:
     session.add(charge)
     session.flush()
     emit(session, "charge.captured", charge_id=str(charge.id), patient_id=str(charge.patient_id))

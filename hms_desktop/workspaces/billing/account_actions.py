@@ -108,6 +108,17 @@ class AccountActions(QObject):
         dialog.submitted.connect(save)
         self._open(dialog)
 
+    def charge_stay(self) -> None:
+        """Ask the server to charge an admitted patient's nights so far (an interim bill)."""
+        patient_id, billing = self.panel.patient_id, self.billing
+        if patient_id is None:
+            return
+        self._write(
+            lambda: billing.charge_stay_to_date(patient_id),
+            "Bed-days up to today are charged by the server; they appear here after the next "
+            "sync (a patient who is not admitted gets a note in “needs attention”).",
+        )
+
     def ask_void_charge(self) -> None:
         charge = self.panel.selected_charge()
         if charge is None:

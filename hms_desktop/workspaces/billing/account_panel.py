@@ -106,6 +106,11 @@ class AccountPanel(QWidget):
         pay, claim = self.can(Perm.PAYMENT_TAKE), self.can(Perm.CLAIM_MANAGE)
         self.add_charge_button = self.charges.add_button("Add charge…", charge)
         self.void_button = self.charges.add_button("Void…", charge)
+        self.stay_button = self.charges.add_button("Bed-days so far", charge)
+        self.stay_button.setToolTip(
+            "An interim bill for an admitted patient: the server charges the nights up to "
+            "today (the rest at discharge)"
+        )
         self.create_invoice_button = self.charges.add_button(
             "Create invoice…", invoice, primary=True
         )
@@ -140,6 +145,7 @@ class AccountPanel(QWidget):
         self.header.add_policy_button.clicked.connect(self.actions.ask_add_policy)
         self.add_charge_button.clicked.connect(self.actions.ask_add_charge)
         self.void_button.clicked.connect(self.actions.ask_void_charge)
+        self.stay_button.clicked.connect(self.actions.charge_stay)
         self.create_invoice_button.clicked.connect(self.actions.ask_create_invoice)
         self.finalise_button.clicked.connect(self.actions.ask_finalise)
         self.discard_button.clicked.connect(self.actions.ask_discard)
@@ -274,6 +280,7 @@ class AccountPanel(QWidget):
         claimed = invoice is not None and any(c.invoice_id == invoice.id for c in self._claims())
         self.add_charge_button.setEnabled(opened)
         self.void_button.setEnabled(self.selected_charge() is not None)
+        self.stay_button.setEnabled(opened)
         self.create_invoice_button.setEnabled(opened and self.charges_model.rowCount() > 0)
         self.finalise_button.setEnabled(draft)
         self.discard_button.setEnabled(draft)
