@@ -149,6 +149,18 @@ def test_admin_adds_an_item_changes_a_price_from_a_later_day_and_adds_a_payer(
     assert (newest.valid_from, newest.unit_price, newest.current) == (next_week, 2_550, False)
     assert newest.set_by == "test-admin"
 
+    # the blood count is renamed and no longer charged; its prices stay as they were
+    editor.select_code("LAB-FBC")
+    editor.edit_button.click()
+    edit = editor.dialog
+    assert (edit.code_edit.text(), edit.active_check.isChecked()) == ("LAB-FBC", True)
+    edit.name_edit.setText("Full blood count (old analyser)")
+    edit.active_check.setChecked(False)
+    edit.ok_button.click()
+    qtbot.waitUntil(lambda: row(editor, "LAB-FBC").active is False, timeout=WAIT)
+    assert row(editor, "LAB-FBC").name == "Full blood count (old analyser)"
+    assert row(editor, "LAB-FBC").unit_price == 850
+
     # a new payer
     editor.new_payer_button.click()
     payer = editor.dialog
@@ -172,3 +184,4 @@ def test_admin_adds_an_item_changes_a_price_from_a_later_day_and_adds_a_payer(
     general = on_server(db, PriceItem, code="CONS-GEN")[0]
     prices = {p.valid_from: p.unit_price for p in on_server(db, Price, item_id=general.id)}
     assert prices[next_week] == 2_550 and len(prices) == 3
+    qtbot.waitUntil(lambda: not on_server(db, PriceItem, code="LAB-FBC")[0].active, timeout=WAIT)

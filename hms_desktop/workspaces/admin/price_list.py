@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QDate, QItemSelection, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -228,14 +229,18 @@ class PriceListEditor(QWidget):
         self.category_combo.currentIndexChanged.connect(lambda _i: self._show_rows())
         self.new_button = QPushButton("New item…")
         self.new_button.clicked.connect(self.ask_new_item)
+        self.edit_button = QPushButton("Edit item…")
+        self.edit_button.setEnabled(False)
+        self.edit_button.clicked.connect(self.ask_edit_item)
         self.price_button = QPushButton("Change price…")
         self.price_button.setProperty("role", "primary")
         self.price_button.setEnabled(False)
         self.price_button.clicked.connect(self.ask_price)
         may = self._ctx.session.can(Perm.PRICE_MANAGE)
-        self.new_button.setVisible(may)
-        self.price_button.setVisible(may)
-        for widget in (self.search_edit, self.category_combo, self.new_button, self.price_button):
+        buttons = (self.new_button, self.edit_button, self.price_button)
+        for button in buttons:
+            button.setVisible(may)
+        for widget in (self.search_edit, self.category_combo, *buttons):
             row.addWidget(widget)
         return frame
 
@@ -357,6 +362,7 @@ class PriceListEditor(QWidget):
     def _select(self, row: PriceRow | None) -> None:
         self._selected = row.item_id if row else None
         self.price_button.setEnabled(row is not None)
+        self.edit_button.setEnabled(row is not None)
         if row is None:
             self.history_label.setText("Select an item to see its prices.")
             self.history_model.set_records([])
@@ -380,6 +386,29 @@ class PriceListEditor(QWidget):
         dialog = ItemDialog(self.departments, self.exponent, self.currency, self)
         dialog.save_requested.connect(lambda f, p, t: self._save_item(dialog, f, p, t))
         self._open(dialog)
+
+    def ask_edit_item(self) -> None:
+        """Change the selected item's name, scope, unit or whether it is still charged."""
+        row = self.selected()
+        if row is None:
+            return
+        dialog = ItemDialog(self.departments, self.exponent, self.currency, self, row=row)
+        dialog.save_requested.connect(lambda f, _p, _t: self._update_item(dialog, row, f))
+        self._open(dialog)
+
+    def _update_item(self, dialog: "ItemDialog", row: PriceRow, fields: dict[str, Any]) -> None:
+        desk = self.desk
+        if desk is None:
+            return
+
+        def saved(_item_id: uuid.UUID) -> None:
+            dialog.accept()
+            self._selected = row.item_id
+            self._written(f"{fields['name']} changed.")
+
+        self._ctx.write(
+            self, lambda: desk.save_item(fields, item_id=row.item_id), saved, dialog.show_refusal
+        )
 
     def _save_item(
         self, dialog: "ItemDialog", fields: dict[str, Any], price: int | None, tax: Decimal
@@ -530,7 +559,8 @@ def _name(edit: QLineEdit, what: str) -> str:
 
 
 class ItemDialog(_Dialog):
-    """A new price-list item, with its first price from today when one is given."""
+    """A new price-list item, with its first price from today when one is given; or, given
+    `row`, the changes to an item (its prices are changed apart, from a date)."""
 
     save_requested = Signal(dict, object, object)  # fields, price (minor units or None), tax
 
@@ -540,8 +570,11 @@ class ItemDialog(_Dialog):
         exponent: int,
         currency: str,
         parent: QWidget | None = None,
+        *,
+        row: PriceRow | None = None,
     ) -> None:
-        super().__init__("New price-list item", "Add item", parent)
+        title, ok = ("Edit price-list item", "Save") if row else ("New price-list item", "Add item")
+        super().__init__(title, ok, parent)
         self.exponent = exponent
         self.code_edit, self.name_edit = QLineEdit(), QLineEdit()
         self.code_edit.setPlaceholderText("e.g. CONS-CARD-SR")
@@ -566,11 +599,30 @@ class ItemDialog(_Dialog):
             ("Doctor grade", self.grade_edit),
             ("Ward class", self.ward_class_edit),
             ("Unit", self.unit_edit),
-            ("Price", self.price_edit),
-            ("Tax %", self.tax_edit),
         ):
             self.form.addRow(label, widget)
+        self.active_check = QCheckBox("Still charged (untick to stop charging it)")
+        self.editing = row is not None
+        if row is None:
+            self.form.addRow("Price", self.price_edit)
+            self.form.addRow("Tax %", self.tax_edit)
+        else:
+            self._fill(row)
+            self.form.addRow("", self.active_check)
         self.finish_layout()
+
+    def _fill(self, row: PriceRow) -> None:
+        """Start from the item as it is."""
+        self.code_edit.setText(row.code)
+        self.name_edit.setText(row.name)
+        self.category_combo.setCurrentIndex(self.category_combo.findData(row.category))
+        self.department_combo.setCurrentIndex(
+            max(self.department_combo.findData(row.department_id), 0)
+        )
+        self.grade_edit.setText(row.doctor_grade or "")
+        self.ward_class_edit.setText(row.ward_class or "")
+        self.unit_edit.setText(row.unit)
+        self.active_check.setChecked(row.active)
 
     def submit(self) -> None:
         fields = {
@@ -581,6 +633,7 @@ class ItemDialog(_Dialog):
             "doctor_grade": _text(self.grade_edit) or None,
             "ward_class": _text(self.ward_class_edit) or None,
             "unit": _text(self.unit_edit) or "each",
+            "active": self.active_check.isChecked() if self.editing else True,
         }
         price_text = _text(self.price_edit)
         price = parse_price(price_text, self.exponent) if price_text else None
