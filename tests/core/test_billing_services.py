@@ -44,6 +44,7 @@ from hms_core.services.billing import (
 from hms_core.services.errors import Conflict
 from hms_core.services.patients import register_patient
 from hms_core.services.unit import PROVISIONAL
+from tests.billing import priced_item
 
 CASHIER = Actor(None, "test-cashier", "billing")
 NURSE = Actor(None, "test-nurse", "nurse")
@@ -65,24 +66,7 @@ class Desk:
 
 
 def _item(session, code: str, category: str, price: int, tax: str = "0", **scope) -> uuid.UUID:  # noqa: ANN001
-    item = prices.save_price_item(
-        session,
-        SYSTEM,
-        wire.SavePriceItem(id=new_id(), code=code, name=code.title(), category=category, **scope),
-    )
-    prices.set_price(
-        session,
-        SYSTEM,
-        wire.SetPrice(
-            id=new_id(),
-            item_id=item.id,
-            valid_from=TODAY - timedelta(days=400),
-            unit_price=price,
-            tax_rate=Decimal(tax),
-            today=TODAY - timedelta(days=400),
-        ),
-    )
-    return item.id
+    return priced_item(session, code, category, price, tax, TODAY - timedelta(days=400), **scope)
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from hms_core.db.base import new_id
 from hms_core.schemas import billing as wire
 from hms_core.schemas.patients import PatientCreate
 from hms_core.services.actor import SYSTEM, Actor
-from hms_core.services.billing import charges, invoices, prices
+from hms_core.services.billing import charges, invoices
 from hms_core.services.patients import register_patient
+from tests.billing import priced_item
 
 CLERK = Actor(None, "clerk", "billing")
 DRAFTS = 24
@@ -22,22 +23,7 @@ DRAFTS = 24
 def drafts(db) -> list:  # noqa: ANN001
     """DRAFTS one-line drafts of one patient."""
     with db.unit_of_work() as session:
-        item = prices.save_price_item(
-            session,
-            SYSTEM,
-            wire.SavePriceItem(id=new_id(), code="LAB-CBC", name="Blood count", category="lab"),
-        )
-        prices.set_price(
-            session,
-            SYSTEM,
-            wire.SetPrice(
-                id=new_id(),
-                item_id=item.id,
-                valid_from=date(2024, 1, 1),
-                unit_price=1800,
-                today=date(2024, 1, 1),
-            ),
-        )
+        item_id = priced_item(session, "LAB-CBC", "lab", 1800)
         patient = register_patient(
             session,
             SYSTEM,
@@ -53,7 +39,7 @@ def drafts(db) -> list:  # noqa: ANN001
                 wire.AddCharge(
                     id=new_id(),
                     patient_id=patient.id,
-                    item_id=item.id,
+                    item_id=item_id,
                     service_date=date.today(),
                     reason="Ordered by the ward",
                 ),

@@ -11,12 +11,11 @@ from sqlalchemy import select
 
 from hms_core.db import Admission, Bed, Charge, Invoice, Payment, Ward
 from hms_core.db.base import new_id
-from hms_core.schemas import billing as wire
 from hms_core.schemas.patients import PatientCreate
 from hms_core.services.actor import SYSTEM
-from hms_core.services.billing import prices
 from hms_core.services.patients import register_patient
 from hms_desktop.store.billing import LocalBilling
+from tests.billing import priced_item
 from tests.sync.helpers import Pc, make_pc
 
 
@@ -27,22 +26,7 @@ def now() -> str:
 def price_list_and_patients(db) -> tuple[uuid.UUID, list[uuid.UUID]]:  # noqa: ANN001
     """One priced item (a chest X-ray at 65.00) and two patients."""
     with db.unit_of_work() as session:
-        item = prices.save_price_item(
-            session,
-            SYSTEM,
-            wire.SavePriceItem(id=new_id(), code="IMG-CXR", name="Chest X-ray", category="imaging"),
-        )
-        prices.set_price(
-            session,
-            SYSTEM,
-            wire.SetPrice(
-                id=new_id(),
-                item_id=item.id,
-                valid_from=date(2024, 1, 1),
-                unit_price=6500,
-                today=date(2024, 1, 1),
-            ),
-        )
+        item_id = priced_item(session, "IMG-CXR", "imaging", 6500)
         people = [
             register_patient(
                 session,
@@ -53,7 +37,7 @@ def price_list_and_patients(db) -> tuple[uuid.UUID, list[uuid.UUID]]:  # noqa: A
             )
             for name in ("Omar", "Liam")
         ]
-        return item.id, [p.id for p in people]
+        return item_id, [p.id for p in people]
 
 
 def bill(pc: Pc, item_id: uuid.UUID, patient_id: uuid.UUID) -> uuid.UUID:
@@ -182,28 +166,7 @@ def test_an_interim_bill_asked_at_the_desk_is_charged_by_the_server(live_server,
         session.add(
             Admission(patient_id=omar, bed_id=bed.id, admitted_at=admitted, admitted_by="n")
         )
-        item = prices.save_price_item(
-            session,
-            SYSTEM,
-            wire.SavePriceItem(
-                id=new_id(),
-                code="BED-GEN",
-                name="Bed-day",
-                category="bed_day",
-                ward_class="general",
-            ),
-        )
-        prices.set_price(
-            session,
-            SYSTEM,
-            wire.SetPrice(
-                id=new_id(),
-                item_id=item.id,
-                valid_from=date(2024, 1, 1),
-                unit_price=18000,
-                today=date(2024, 1, 1),
-            ),
-        )
+        priced_item(session, "BED-GEN", "bed_day", 18000, ward_class="general")
     desk = make_pc(live_server, tmp_path, role="billing")
     desk.engine.sync_once()
     billing = LocalBilling(desk.store)

@@ -3,6 +3,7 @@
 
 import uuid
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
 from hms_core.services.billing.common import get_row, touch
 from hms_core.services.errors import Conflict, InvalidData
+
+T = TypeVar("T", PriceItem, Payer)
 
 
 def save_price_item(session: Session, actor: Actor, args: SavePriceItem) -> PriceItem:
@@ -27,16 +30,7 @@ def save_price_item(session: Session, actor: Actor, args: SavePriceItem) -> Pric
             f"The code {args.code} is already used by “{clash.name}”.",
             fields={"code": "Already used"},
         )
-    values = args.model_dump(exclude={"id"})
-    item = session.get(PriceItem, args.id)
-    if item is None:
-        item = PriceItem(id=args.id, **values)
-        session.add(item)
-    else:
-        for key, value in values.items():
-            setattr(item, key, value)
-        touch(item)
-    session.flush()
+    item = _save(session, PriceItem, args)
     record_audit(session, actor, "price.item", detail={"code": args.code, "name": args.name})
     return item
 
@@ -88,18 +82,24 @@ def save_payer(session: Session, actor: Actor, args: SavePayer) -> Payer:
     ).scalar_one_or_none()
     if clash is not None:
         raise Conflict(f"The code {args.code} is already used by {clash.name}.")
-    payer = session.get(Payer, args.id)
-    values = args.model_dump(exclude={"id"})
-    if payer is None:
-        payer = Payer(id=args.id, **values)
-        session.add(payer)
-    else:
-        for key, value in values.items():
-            setattr(payer, key, value)
-        touch(payer)
-    session.flush()
+    payer = _save(session, Payer, args)
     record_audit(session, actor, "payer.save", detail={"code": args.code, "name": args.name})
     return payer
+
+
+def _save(session: Session, model: type[T], args: SavePriceItem | SavePayer) -> T:
+    """Create the row with the arguments' id and fields, or change it to them."""
+    values = args.model_dump(exclude={"id"})
+    row = session.get(model, args.id)
+    if row is None:
+        row = model(id=args.id, **values)
+        session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        touch(row)
+    session.flush()
+    return row
 
 
 def price_on(session: Session, item_id: uuid.UUID, day: date) -> Price | None:
