@@ -43,12 +43,24 @@ class Perm(StrEnum):
     CLAIM_MANAGE = "claim.manage"  # patients' insurance policies and claims to payers
     PRICE_MANAGE = "price.manage"  # the price list and the payers
     BILLING_REPORT = "billing.report"  # collections, outstanding balances, revenue
+    CHART_READ = "chart.read"  # the clinical record: encounters, notes, problems, medicines
+    NOTE_WRITE = "note.write"  # encounters, notes (sign, amend), problems, the treatment plan
+    PRESCRIBE = "prescribe"  # prescriptions: new, update, stop, renew, override a warning
+    PRESCRIPTION_READ = "prescription.read"  # the pharmacy queue
+    ORDER_PLACE = "order.place"  # lab tests and imaging studies
+    ORDER_READ = "order.read"  # orders and their results
+    LAB_WORK = "lab.work"  # specimens collected and received, results entered, reports
+    LAB_VALIDATE = "lab.validate"  # a second person validates a result
+    RESULT_REVIEW = "result.review"  # acknowledge a result, interpret it
 
 
 _CLINICAL_READ = {Perm.PATIENT_READ, Perm.HOSPITAL_READ, Perm.SYNC, Perm.NOTIFICATION_READ}
 _DESK = {Perm.APPOINTMENT_READ, Perm.APPOINTMENT_BOOK}
 _CLINIC = {Perm.APPOINTMENT_READ, Perm.APPOINTMENT_ATTEND, Perm.FOLLOWUP_REQUEST}
 _WARD = {Perm.ADMISSION_MANAGE, Perm.VITALS_READ, Perm.VITALS_RECORD, Perm.MONITOR_VIEW}
+_CHART = {Perm.CHART_READ, Perm.PRESCRIPTION_READ, Perm.ORDER_READ}
+_DOCTORING = {Perm.NOTE_WRITE, Perm.PRESCRIBE, Perm.ORDER_PLACE, Perm.RESULT_REVIEW}
+_LAB = {Perm.ORDER_READ, Perm.LAB_WORK, Perm.LAB_VALIDATE}
 _BILLING = {
     Perm.BILLING_READ,
     Perm.CHARGE_MANAGE,
@@ -63,12 +75,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.RECEPTION: frozenset(
         _CLINICAL_READ | _DESK | {Perm.PATIENT_REGISTER, Perm.PATIENT_UPDATE, Perm.PATIENT_MERGE}
     ),
-    Role.DOCTOR: frozenset(_CLINICAL_READ | _CLINIC | _WARD | {Perm.PATIENT_UPDATE}),
-    Role.NURSE: frozenset(
-        _CLINICAL_READ | _WARD | {Perm.PATIENT_UPDATE, Perm.APPOINTMENT_READ, Perm.ALARM_MANAGE}
+    Role.DOCTOR: frozenset(
+        _CLINICAL_READ | _CLINIC | _WARD | _CHART | _DOCTORING | {Perm.PATIENT_UPDATE}
     ),
-    Role.LAB: frozenset(_CLINICAL_READ),
-    Role.PHARMACY: frozenset(_CLINICAL_READ),
+    Role.NURSE: frozenset(
+        _CLINICAL_READ
+        | _WARD
+        | _CHART
+        | {Perm.PATIENT_UPDATE, Perm.APPOINTMENT_READ, Perm.ALARM_MANAGE}
+    ),
+    Role.LAB: frozenset(_CLINICAL_READ | _LAB),
+    Role.PHARMACY: frozenset(_CLINICAL_READ | {Perm.PRESCRIPTION_READ}),
     Role.BILLING: frozenset(_CLINICAL_READ | _BILLING | {Perm.APPOINTMENT_READ}),
     # Reserved for the patient portal: no staff permissions at all.
     Role.PATIENT: frozenset(),

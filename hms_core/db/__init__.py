@@ -16,6 +16,19 @@ from hms_core.db.billing import (
     Price,
     PriceItem,
 )
+from hms_core.db.clinical import (
+    Attachment,
+    CarePlan,
+    ClinicalDocument,
+    ClinicalNote,
+    ClinicalOrder,
+    Encounter,
+    Immunization,
+    MedicationOrder,
+    Observation,
+    Problem,
+    ProcedureRecord,
+)
 from hms_core.db.conflicts import PatientConflict
 from hms_core.db.counters import NumberSequence
 from hms_core.db.hospital import Bed, Department, Ward
@@ -40,6 +53,17 @@ from hms_core.db.scheduling import (
 from hms_core.db.sync import AppliedMutation, ChangeLog, SyncClient
 
 __all__ = [
+    "Attachment",
+    "CarePlan",
+    "ClinicalDocument",
+    "ClinicalNote",
+    "ClinicalOrder",
+    "Encounter",
+    "Immunization",
+    "MedicationOrder",
+    "Observation",
+    "Problem",
+    "ProcedureRecord",
     "CashClose",
     "Charge",
     "Claim",

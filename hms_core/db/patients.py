@@ -54,6 +54,12 @@ class PatientAllergy(ReplicatedMixin, Base):
     substance: Mapped[str] = mapped_column(String(120))
     reaction: Mapped[str | None] = mapped_column(String(200))
     severity: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(12), default="allergy")  # allergy | intolerance
+    category: Mapped[str] = mapped_column(String(20), default="")  # medication|food|environment
+    code_system: Mapped[str] = mapped_column(String(200), default="")
+    code: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(12), default="hms")
+    external_id: Mapped[str | None] = mapped_column(String(128), default=None)
 
     patient: Mapped[Patient] = relationship(back_populates="allergies")
 

@@ -36,6 +36,17 @@ TABLE_SCOPES: dict[str, str] = {
     "payment": "billing",
     "cash_close": "billing",
     "document_print": "billing",
+    "encounter": "clinical",
+    "clinical_note": "clinical",
+    "problem": "clinical",
+    "procedure_record": "clinical",
+    "immunization": "clinical",
+    "clinical_document": "clinical",
+    "care_plan": "clinical",
+    "medication_order": "prescriptions",
+    "clinical_order": "orders",
+    "observation": "orders",
+    "attachment": "orders",
 }
 
 # table -> (column, value): only rows whose column holds the value are in scope.
@@ -52,6 +63,9 @@ SCOPE_PERMISSIONS: dict[str, Perm] = {
     "scheduling": Perm.APPOINTMENT_READ,
     "ward": Perm.VITALS_READ,
     "billing": Perm.BILLING_READ,
+    "clinical": Perm.CHART_READ,
+    "prescriptions": Perm.PRESCRIPTION_READ,
+    "orders": Perm.ORDER_READ,
 }
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from hms_core.db import Base
 from hms_core.sync.scopes import TABLE_SCOPES
 
-CACHE_SCHEMA_VERSION = 4
+CACHE_SCHEMA_VERSION = 5
 LOCAL_ONLY_TABLES = ("patient_name_token",)  # derived on the client, never replicated
 
 
