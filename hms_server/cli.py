@@ -1,4 +1,5 @@
-"""`hms-server`: serve, migrate, create-user, seed-demo and demo, all on the same database."""
+"""`hms-server`: serve, migrate, create-user, seed-demo, demo and import-fhir, all on the same
+database."""
 
 import argparse
 import contextlib
@@ -108,6 +109,21 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     summary = seed_demo(db, patients=args.patients, timezone=settings.timezone)
     print(summary)
     return 0
+
+
+def cmd_import_fhir(args: argparse.Namespace) -> int:
+    """Load FHIR R4 Bundles into the record; exit 1 when any file could not be imported."""
+    from hms_server.fhir_import.importer import import_paths
+
+    db = _open_database(_settings(args))
+    try:
+        summary = import_paths(db, [Path(p) for p in args.paths])
+    finally:
+        db.engine.dispose()
+    for name, reason in summary.failures:
+        print(f"error: {name}: {reason}", file=sys.stderr)
+    print("\n".join(summary.lines()))
+    return 1 if summary.failures else 0
 
 
 def _free_port(preferred: int) -> int:
@@ -300,6 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="who the desktop signs in as (nurse: ward and ICU station; billing: the desk)",
     )
     demo.set_defaults(func=cmd_demo)
+
+    fhir = sub.add_parser(
+        "import-fhir", parents=[common], help="load FHIR R4 Bundles (.json, .json.gz, folders)"
+    )
+    fhir.add_argument("paths", nargs="+", metavar="PATH", help="bundle files or folders of them")
+    fhir.set_defaults(func=cmd_import_fhir)
     _add_simulate_monitors(sub)
     return parser
 

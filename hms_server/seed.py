@@ -2,6 +2,7 @@
 
 import random
 from datetime import date, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -26,6 +27,7 @@ from hms_server.auth import create_user
 from hms_server.db import Database
 from hms_server.demo_billing import seed_billing
 from hms_server.demo_schedule import add_appointments, add_weekly_hours
+from hms_server.fhir_import.importer import import_paths
 
 DEPARTMENTS = [
     ("GEN", "General Medicine", "Internal medicine"),
@@ -111,6 +113,8 @@ DEMO_LETTERHEAD = {
     "hospital_phone": "+1 555 0100",
     "hospital_tax_id": "TAX-0042-DEMO",
 }
+# Synthetic patients with years of history (Synthea FHIR bundles), imported into the demo
+DEMO_HISTORIES = Path(__file__).resolve().parents[1] / "resources" / "demo" / "synthea"
 # A planted pair for trying the duplicate check: register "Maria Garcia", born 1985-03-14.
 DUPLICATE_DEMO = ("Maria", "García", date(1985, 3, 14), "+1 555 010 2030")
 
@@ -144,10 +148,12 @@ def seed_demo(
         admitted = _admissions(session)
     with db.unit_of_work() as session:
         billing = seed_billing(session, rng)
+    histories = import_paths(db, [DEMO_HISTORIES])
     return (
         f"seeded {len(DEPARTMENTS)} departments, {len(STAFF) + len(DOCTORS)} users, "
         f"{len(WARDS)} wards with {beds} beds, {made + 1} patients, {booked} appointments, "
-        f"{admitted} admitted patients; billing: {billing}"
+        f"{admitted} admitted patients; billing: {billing}; "
+        f"{histories.bundles} patients with years of history imported from FHIR"
     )
 
 
