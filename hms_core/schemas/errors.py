@@ -39,6 +39,7 @@ _MESSAGES = {
     "uuid_type": "Not a valid identifier",
     "extra_forbidden": "Unknown field",
     "greater_than_equal": "Must be at least {ge}",
+    "greater_than": "Must be more than {gt}",
     "less_than_equal": "Must be at most {le}",
     "too_long": "Too many entries: at most {max_length}",
     "list_type": "Must be a list",

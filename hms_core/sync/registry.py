@@ -43,6 +43,8 @@ from hms_core.services.actor import Actor
 from hms_core.services.audit import record_audit
 from hms_core.services.errors import DuplicateSuspected
 from hms_core.sync.billing_mutations import BILLING_MUTATIONS
+from hms_core.sync.clinical_mutations import CLINICAL_MUTATIONS
+from hms_core.sync.order_mutations import ORDER_MUTATIONS
 
 
 @dataclass(frozen=True)
@@ -247,5 +249,7 @@ MUTATIONS: dict[str, Mutation] = {
         Mutation("transfer_patient", TransferPatient, _transfer),
         Mutation("record_vitals", RecordVitals, _record_vitals),
         *(Mutation(name, model, run) for name, model, run in BILLING_MUTATIONS),
+        *(Mutation(name, model, run) for name, model, run in CLINICAL_MUTATIONS),
+        *(Mutation(name, model, run) for name, model, run in ORDER_MUTATIONS),
     )
 }
