@@ -9,6 +9,7 @@ from fastapi.routing import APIRoute
 
 from hms_core import SCHEMA_VERSION
 from hms_server.api import (
+    attachments,
     audit,
     auth,
     billing,
@@ -105,6 +106,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         live,
         notifications,
         billing,
+        attachments,
     )
     for module in (*routers, monitoring, live_monitor):
         for route in module.router.routes:
@@ -113,7 +115,11 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
                 route.openapi_extra = {**extra, "x-permission": route_permission(route)}
         app.include_router(module.router)
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_bytes,
+        exempt=(attachments.router.prefix,),  # uploads check their own, larger limit
+    )
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):  # noqa: ANN001, ANN202

@@ -2,7 +2,8 @@
 in-app notifications for the doctor, inside the same transaction.
 
 Appointment events go to `HANDLERS` (each gets the appointment the event names); payment events
-go to `PAYMENT_HANDLERS` (each gets the event's data: the receipt and refund messages).
+go to `PAYMENT_HANDLERS` (each gets the event's data: the receipt and refund messages), and so
+do validated results (the ordering doctor's bell).
 
 The listener goes to the front of the session factory's `before_commit` listeners, so the rows
 it adds are flushed before `hms_server.changelog` writes the change log of the commit.
@@ -28,7 +29,7 @@ from hms_core.db.scheduling import (
 )
 from hms_core.services.availability import aware
 from hms_core.services.unit import take_events
-from hms_server.notify import receipts, templates
+from hms_server.notify import receipts, results, templates
 from hms_server.notify.bell import ring
 from hms_server.notify.queue import (
     BOOKED,
@@ -125,7 +126,7 @@ HANDLERS: dict[str, Handler] = {
 }
 PAYMENT_HANDLERS: dict[str, DataHandler] = dict.fromkeys(
     receipts.PAYMENT_EVENTS, receipts.on_payment
-)
+) | dict.fromkeys(results.RESULT_EVENTS, results.on_result_validated)
 
 
 def _tell_patient(
