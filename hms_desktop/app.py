@@ -18,7 +18,11 @@ from hms_desktop.session import CredentialVault, Prefs, Session
 from hms_desktop.store.billing import LocalBilling
 from hms_desktop.store.billing_desk import LocalBillingDesk
 from hms_desktop.store.cache import LocalStore
+from hms_desktop.store.chart import LocalChart
+from hms_desktop.store.clinical import LocalClinical
+from hms_desktop.store.lab import LocalLab
 from hms_desktop.store.patients import LocalPatients
+from hms_desktop.store.pharmacy import LocalPharmacy
 from hms_desktop.store.scheduling import LocalScheduling
 from hms_desktop.store.ward import LocalWard
 from hms_desktop.sync.api_client import ApiClient, normalize_server_url
@@ -120,6 +124,10 @@ class AppController(QObject):
             ward=LocalWard(store),
             billing=LocalBilling(store),
             billing_desk=LocalBillingDesk(store),
+            chart=LocalChart(store),
+            clinical=LocalClinical(store),
+            lab=LocalLab(store),
+            pharmacy=LocalPharmacy(store),
         )
         sync.setParent(ctx)
         window = MainWindow(ctx)

@@ -40,6 +40,8 @@ from hms_desktop.workspaces.billing.workspace import BillingWorkspace
 from hms_desktop.workspaces.clinic.workspace import ClinicWorkspace
 from hms_desktop.workspaces.conflicts.inbox import ConflictInbox
 from hms_desktop.workspaces.icu.workspace import IcuWorkspace
+from hms_desktop.workspaces.lab.workspace import LabWorkspace
+from hms_desktop.workspaces.pharmacy.workspace import PharmacyWorkspace
 from hms_desktop.workspaces.reception.workspace import PatientsWorkspace
 from hms_desktop.workspaces.schedules.editor import ScheduleEditor
 from hms_desktop.workspaces.ward.workspace import WardWorkspace
@@ -53,6 +55,12 @@ class WorkspaceSpec:
     title: str
     allowed: Callable[[Session], bool]
     build: Callable[[AppContext], QWidget]
+
+
+def is_pharmacy(session: Session) -> bool:
+    """The pharmacy queue is the pharmacist's (and the admin's): prescribers and nurses, who
+    also read prescriptions, see them in the chart instead."""
+    return session.can(Perm.PRESCRIPTION_READ) and session.user.role in ("pharmacy", "admin")
 
 
 WORKSPACES = [
@@ -79,6 +87,8 @@ WORKSPACES = [
     WorkspaceSpec("ward", "Ward", lambda s: s.can(Perm.VITALS_RECORD), WardWorkspace),
     WorkspaceSpec("icu", "ICU station", lambda s: s.can(Perm.MONITOR_VIEW), IcuWorkspace),
     WorkspaceSpec("billing", "Billing", lambda s: s.can(Perm.BILLING_READ), BillingWorkspace),
+    WorkspaceSpec("lab", "Lab", lambda s: s.can(Perm.LAB_WORK), LabWorkspace),
+    WorkspaceSpec("pharmacy", "Pharmacy", is_pharmacy, PharmacyWorkspace),
     WorkspaceSpec("conflicts", "Conflicts", lambda s: s.can(Perm.PATIENT_MERGE), ConflictInbox),
     WorkspaceSpec(
         "schedules", "Doctors' hours", lambda s: s.can(Perm.SCHEDULE_MANAGE), ScheduleEditor
@@ -221,9 +231,9 @@ class MainWindow(QMainWindow):
 
     def open_patient(self, patient: PatientSummary) -> None:
         """Open a patient chosen in the global search: their account when the billing desk is
-        in front, else their record in the patients workspace."""
+        in front, their chart when the clinic is, else their record in the patients workspace."""
         current = self.stack.currentWidget()
-        if isinstance(current, BillingWorkspace):
+        if isinstance(current, BillingWorkspace | ClinicWorkspace):
             current.open_patient(patient.id)
             return
         self.open_patient_id(patient.id)

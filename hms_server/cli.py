@@ -312,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--user",
         default="reception",
-        choices=("reception", "doctor", "nurse", "billing", "admin"),
+        choices=("reception", "doctor", "nurse", "lab", "pharmacy", "billing", "admin"),
         help="who the desktop signs in as (nurse: ward and ICU station; billing: the desk)",
     )
     demo.set_defaults(func=cmd_demo)

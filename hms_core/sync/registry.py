@@ -84,7 +84,7 @@ class AccessEvent(BaseModel):
 
     action: str = Field(
         pattern=r"^(patient\.(read|search)|appointment\.list|ward\.list|vitals\.read"
-        r"|billing\.(account|cashdesk))$"
+        r"|billing\.(account|cashdesk)|lab\.worklist)$"
     )
     at: datetime
     patient_id: uuid.UUID | None = None

@@ -28,6 +28,7 @@ ACCESS_ACTIONS = (
     "vitals.read",
     "billing.account",
     "billing.cashdesk",
+    "lab.worklist",
 )
 REPLICATED = {name for name in CACHE_TABLES if name != "patient_name_token"}
 

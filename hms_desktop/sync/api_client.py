@@ -36,6 +36,7 @@ DEFAULT_SERVER_URL = "http://127.0.0.1:8080"
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 PUSH_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 SNAPSHOT_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
+UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=5.0)  # a CT series may be large
 SNAPSHOT_CHUNK = 1 << 20
 
 T = TypeVar("T")
@@ -245,6 +246,36 @@ class ApiClient:
             params["until"] = until.isoformat()
         return self._parse(self._send("GET", "/api/audit", params=params), list[AuditEventOut])
 
+    # --- attachments (images of a study, scanned documents) ----------------------------------
+
+    def upload_attachment(
+        self,
+        order_id: uuid.UUID,
+        file_name: str,
+        data: bytes,
+        *,
+        attachment_id: uuid.UUID | None = None,
+        description: str = "",
+    ) -> dict[str, Any]:
+        """Send a file (PNG, JPEG, DICOM or PDF) of an order to the server, which keeps it;
+        its attachment row. `attachment_id` makes a retried upload land on the same row."""
+        params = {"order_id": str(order_id), "file_name": file_name, "description": description}
+        if attachment_id is not None:
+            params["id"] = str(attachment_id)
+        response = self._send(
+            "POST",
+            "/api/attachments",
+            params=params,
+            content=data,
+            headers_extra={"Content-Type": _content_type(file_name)},
+            timeout=UPLOAD_TIMEOUT,
+        )
+        return self._parse(response, dict[str, Any])
+
+    def attachment_thumbnail(self, attachment_id: uuid.UUID | str) -> bytes:
+        """A small PNG of an attached image (made by the server, DICOM included)."""
+        return self._send("GET", f"/api/attachments/{attachment_id}/thumbnail").content
+
     # --- sync (protocol: hms_core.sync.protocol) -----------------------------------------------
 
     def push(self, mutations: list[dict[str, Any]]) -> PushResponse:
@@ -307,12 +338,17 @@ class ApiClient:
         return headers
 
     def _send(
-        self, method: str, path: str, *, authenticated: bool = True, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        authenticated: bool = True,
+        headers_extra: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
+        headers = self._headers() | (headers_extra or {})
         try:
-            response = self._http.request(
-                method, self.base_url + path, headers=self._headers(), **kwargs
-            )
+            response = self._http.request(method, self.base_url + path, headers=headers, **kwargs)
         except httpx.TimeoutException as exc:
             raise ServerUnreachable(
                 f"The hospital server at {self._where()} did not answer in time. "
@@ -351,6 +387,19 @@ def _alarm_or_none(response: httpx.Response) -> AlarmOut | None:
         return AlarmOut.model_validate(body.get("alarm", body) if isinstance(body, dict) else body)
     except (ValueError, ValidationError):
         return None
+
+
+def _content_type(file_name: str) -> str:
+    """The file's type from its name (DICOM has no registered extension in every system)."""
+    suffix = file_name.rsplit(".", 1)[-1].casefold() if "." in file_name else ""
+    return {
+        "png": "image/png",
+        "jpg": "image/jpeg",
+        "jpeg": "image/jpeg",
+        "dcm": "application/dicom",
+        "dicom": "application/dicom",
+        "pdf": "application/pdf",
+    }.get(suffix, "application/octet-stream")
 
 
 def _lines(chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -10,7 +10,11 @@ from hms_desktop.background import SyncController
 from hms_desktop.session import CredentialVault, Prefs, Session
 from hms_desktop.store.billing import LocalBilling
 from hms_desktop.store.billing_desk import LocalBillingDesk
+from hms_desktop.store.chart import LocalChart
+from hms_desktop.store.clinical import LocalClinical
+from hms_desktop.store.lab import LocalLab
 from hms_desktop.store.patients import LocalPatients
+from hms_desktop.store.pharmacy import LocalPharmacy
 from hms_desktop.store.scheduling import LocalScheduling
 from hms_desktop.store.ward import LocalWard
 from hms_desktop.sync.api_client import ApiClient, SessionExpired
@@ -39,6 +43,10 @@ class AppContext(QObject):
         ward: LocalWard | None = None,
         billing: LocalBilling | None = None,
         billing_desk: LocalBillingDesk | None = None,
+        chart: LocalChart | None = None,
+        clinical: LocalClinical | None = None,
+        lab: LocalLab | None = None,
+        pharmacy: LocalPharmacy | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
@@ -52,6 +60,10 @@ class AppContext(QObject):
         self.ward = ward  # beds, admissions and charted vital signs on the same cache
         self.billing = billing  # patients' accounts: charges, invoices, payments, claims
         self.billing_desk = billing_desk  # the cash desk, billing reports, the price list
+        self.chart = chart  # patients' charts (reads of the clinical record)
+        self.clinical = clinical  # notes, problems, plan, prescriptions, orders (writes)
+        self.lab = lab  # the lab's worklist, specimens and results
+        self.pharmacy = pharmacy  # the queue of electronic prescriptions
 
     def write(
         self,

@@ -27,7 +27,8 @@ def test_good_password_opens_the_main_window_with_the_roles_rail(qtbot, controll
         ("reception", ["Reception", "Appointments", "Conflicts"]),
         ("doctor", ["Patients", "Clinic", "Ward", "ICU station"]),
         ("nurse", ["Patients", "Ward", "ICU station"]),
-        ("lab", ["Patients"]),
+        ("lab", ["Patients", "Lab"]),
+        ("pharmacy", ["Patients", "Pharmacy"]),
         ("billing", ["Patients", "Billing"]),
         (
             "admin",
@@ -38,6 +39,8 @@ def test_good_password_opens_the_main_window_with_the_roles_rail(qtbot, controll
                 "Ward",
                 "ICU station",
                 "Billing",
+                "Lab",
+                "Pharmacy",
                 "Conflicts",
                 "Doctors' hours",
                 "Price list",

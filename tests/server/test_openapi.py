@@ -1,6 +1,5 @@
 """The OpenAPI description: typed request and response models for every route."""
 
-
 FILE_UPLOADS = {"/api/attachments"}  # the body is the file itself
 
 

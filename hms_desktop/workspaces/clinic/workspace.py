@@ -5,11 +5,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
+from hms_core.rbac import Perm
 from hms_core.schemas.scheduling import AppointmentView
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.messages import describe_error
+from hms_desktop.workspaces.chart.review_panel import ReviewPanel
+from hms_desktop.workspaces.chart.view import ChartView
 from hms_desktop.workspaces.clinic import rules
 from hms_desktop.workspaces.clinic.actions import VisitActions
 from hms_desktop.workspaces.clinic.appointment_panel import AppointmentPanel
@@ -31,10 +34,12 @@ TICK_MS = 30_000  # waiting times move on
 NO_PROFILE = "Follow-ups are asked by the treating doctor; your account has no doctor profile."
 OFFLINE_NOTE = " Saved on this computer; it reaches the server when the connection is back."
 NO_DOCTORS = "No doctors are set up yet. An administrator adds them under Doctors' hours."
+DAY_TAB, CHART_TAB, REVIEW_TAB = "Day", "Chart", "Results to review"
 
 
 class ClinicWorkspace(QWidget):
-    """A doctor's day: appointments of a date, the actions on one, and requests to confirm."""
+    """A doctor's day: appointments of a date, the actions on one, and requests to confirm;
+    the chosen patient's chart; the results waiting for the doctor's review."""
 
     patient_requested = Signal(object)  # a patient's UUID: open their record
 
@@ -65,8 +70,14 @@ class ClinicWorkspace(QWidget):
         self.day_list = DayList()
         self.panel = AppointmentPanel()
         self.requests = RequestsPanel()
+        self.chart_button = QPushButton("Open chart")
+        self.chart_button.setObjectName("openChart")
+        self.chart_button.setProperty("role", "primary")
+        self.chart_button.setEnabled(False)
+        self.chart_button.setVisible(self._ctx.session.can(Perm.CHART_READ))
         side = QVBoxLayout()
         side.setSpacing(16)
+        side.addWidget(self.chart_button)
         side.addWidget(self.panel)
         side.addWidget(self.requests, 1)
         body = QHBoxLayout()
@@ -78,19 +89,36 @@ class ClinicWorkspace(QWidget):
         holder.setLayout(side)
         side.setContentsMargins(0, 0, 0, 0)
         body.addWidget(holder)
+        day = QWidget()
+        day_layout = QVBoxLayout(day)
+        day_layout.setContentsMargins(0, 0, 0, 0)
+        day_layout.setSpacing(0)
+        day_layout.addWidget(self.header)
+        day_layout.addWidget(self.notice)
+        day_layout.addLayout(body, 1)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("clinicTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(day, DAY_TAB)
+        self.chart = ChartView(self._ctx, editable=self._ctx.session.can(Perm.NOTE_WRITE))
+        self.tabs.addTab(self.chart, CHART_TAB)
+        self.tabs.setTabVisible(1, self._ctx.session.can(Perm.CHART_READ))
+        self.review = ReviewPanel(self._ctx)
+        self.tabs.addTab(self.review, REVIEW_TAB)
+        self.tabs.setTabVisible(2, self._ctx.session.can(Perm.RESULT_REVIEW))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.header)
-        layout.addWidget(self.notice)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.tabs, 1)
 
     def _connect(self) -> None:
         self.header.day_step.connect(self.step_day)
         self.header.today_requested.connect(self.show_today)
         self.header.doctor_chosen.connect(self.choose_doctor)
         self.day_list.selection_changed.connect(self._on_selected)
-        self.day_list.patient_activated.connect(self.patient_requested)
+        self.day_list.patient_activated.connect(self.open_patient)
+        self.chart_button.clicked.connect(self._open_selected_chart)
+        self.review.loaded.connect(self._show_review_count)
         self.panel.confirm_clicked.connect(self.actions.confirm)
         self.panel.start_clicked.connect(self.actions.start)
         self.panel.complete_clicked.connect(self.actions.complete)
@@ -111,6 +139,8 @@ class ClinicWorkspace(QWidget):
             return
         scheduling = self._ctx.scheduling
         self._ctx.run(self, lambda: load_doctors(scheduling), self._show_doctors, self._failed)
+        if self._ctx.session.can(Perm.RESULT_REVIEW) and self._ctx.clinical is not None:
+            self.review.refresh()  # the tab shows how many results wait
 
     def _show_doctors(self, doctors: Doctors) -> None:
         changed = doctors.choices() != self.doctors.choices()
@@ -198,6 +228,7 @@ class ClinicWorkspace(QWidget):
     def _on_selected(self, chosen: AppointmentView | None) -> None:
         previous = self.panel.appointment
         self.panel.show_appointment(chosen)
+        self.chart_button.setEnabled(chosen is not None)
         if chosen is not None and (previous is None or previous.id != chosen.id):
             self._load_history(chosen)
 
@@ -215,6 +246,25 @@ class ClinicWorkspace(QWidget):
             show,
             lambda _exc: None,
         )
+
+    # --- the chart and the results to review ----------------------------------------------
+
+    def open_patient(self, patient_id: object) -> None:
+        """Open a patient's chart (from the day list, or the global patient search)."""
+        if not self._ctx.session.can(Perm.CHART_READ):
+            self.patient_requested.emit(patient_id)  # no chart for this role: the record
+            return
+        self.chart.open_patient(uuid.UUID(str(patient_id)))
+        self.tabs.setCurrentWidget(self.chart)
+
+    def _open_selected_chart(self) -> None:
+        chosen = self.selected()
+        if chosen is not None:
+            self.open_patient(chosen.patient_id)
+
+    def _show_review_count(self, count: int) -> None:
+        title = f"{REVIEW_TAB} ({count})" if count else REVIEW_TAB
+        self.tabs.setTabText(self.tabs.indexOf(self.review), title)
 
     def _tick(self) -> None:
         if self._following_today and self.day != self.today():

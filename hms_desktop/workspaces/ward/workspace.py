@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +27,7 @@ from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import styled_label
 from hms_desktop.widgets.messages import describe_error
 from hms_desktop.widgets.tables import Column, RecordTableModel, make_table_view
+from hms_desktop.workspaces.chart.view import ChartView
 from hms_desktop.workspaces.clinic.notice import Notice
 from hms_desktop.workspaces.clinic.sync_watch import SyncWatch
 from hms_desktop.workspaces.ward import rules
@@ -119,7 +121,13 @@ class WardWorkspace(QWidget):
         scroller.setFixedWidth(430)
         scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body.addWidget(scroller)
-        layout.addLayout(body, 1)
+        beds_page = QWidget()
+        beds_page.setLayout(body)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(beds_page)
+        self.chart = ChartView(self._ctx, editable=False)  # the nurse reads the chart here
+        self.pages.addWidget(self.chart)
+        layout.addWidget(self.pages, 1)
         self.form.set_patient(NO_BED, False)
 
     def _header(self) -> QFrame:
@@ -142,10 +150,21 @@ class WardWorkspace(QWidget):
         self.admit_button = QPushButton("Admit to bed…")
         self.admit_button.setProperty("role", "primary")
         self.discharge_button = QPushButton("Discharge…")
+        self.chart_button = QPushButton("Patient chart")
+        self.chart_button.setObjectName("wardChart")
+        self.chart_button.setCheckable(True)
+        self.chart_button.setEnabled(False)
+        self.chart_button.setVisible(self._ctx.session.can(Perm.CHART_READ))
         may_admit = self._ctx.session.can(Perm.ADMISSION_MANAGE)
         self.admit_button.setVisible(may_admit)
         self.discharge_button.setVisible(may_admit)
-        for widget in (caption, self.ward_combo, self.admit_button, self.discharge_button):
+        for widget in (
+            caption,
+            self.ward_combo,
+            self.chart_button,
+            self.admit_button,
+            self.discharge_button,
+        ):
             row.addWidget(widget)
         return frame
 
@@ -155,6 +174,7 @@ class WardWorkspace(QWidget):
         self.admit_button.clicked.connect(self.ask_admit)
         self.discharge_button.clicked.connect(self.ask_discharge)
         self.form.save_requested.connect(self.save_vitals)
+        self.chart_button.toggled.connect(self.show_chart)
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -246,7 +266,9 @@ class WardWorkspace(QWidget):
         occupied = bed is not None and bed.patient_id is not None
         self.discharge_button.setEnabled(occupied)
         self.admit_button.setEnabled(bed is None or not occupied)
+        self.chart_button.setEnabled(occupied)
         if not occupied:
+            self.chart_button.setChecked(False)
             self.form.set_patient(NO_BED, False)
             self.sets = []
             self.sets_model.set_records([])
@@ -257,6 +279,19 @@ class WardWorkspace(QWidget):
         if previous is None or previous.patient_id != bed.patient_id:
             self.form.clear_values()
         self._load_sets(bed.patient_id)
+        if self.chart_button.isChecked() and bed.patient_id != self.chart.patient_id:
+            self.chart.open_patient(bed.patient_id)
+
+    def show_chart(self, shown: bool) -> None:
+        """Show the selected bed's patient's chart (read-only) instead of the beds, or back."""
+        bed = self.selected_bed
+        if shown and bed is not None and bed.patient_id is not None:
+            self.chart.open_patient(bed.patient_id)
+            self.pages.setCurrentWidget(self.chart)
+            self.chart_button.setText("Back to beds")
+            return
+        self.pages.setCurrentIndex(0)
+        self.chart_button.setText("Patient chart")
 
     def _load_sets(self, patient_id: uuid.UUID | None) -> None:
         ward = self._ctx.ward

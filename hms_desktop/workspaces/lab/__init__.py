@@ -1,0 +1,1 @@
+"""The lab bench: worklist, specimens, results, validation and imaging reports."""

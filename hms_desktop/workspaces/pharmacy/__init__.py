@@ -1,0 +1,1 @@
+"""The pharmacy: the queue of electronic prescriptions, allergies and overrides in view."""
