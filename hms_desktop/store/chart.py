@@ -68,6 +68,24 @@ VITAL_KINDS = (
     VitalKind("bmi", "BMI", "kg/m²", "BMI", ("39156-5",)),
 )
 VITAL_BY_CODE = {code: kind for kind in VITAL_KINDS for code in kind.codes}
+# Imported records whose vital signs carry a local code: recognised by their display text
+VITAL_BY_DISPLAY = {
+    "heart rate": "hr",
+    "pulse": "hr",
+    "systolic blood pressure": "sbp",
+    "diastolic blood pressure": "dbp",
+    "respiratory rate": "rr",
+    "blood oxygen saturation": "spo2",
+    "oxygen saturation": "spo2",
+    "body temperature": "temp",
+    "temperature": "temp",
+    "body weight": "weight",
+    "weight": "weight",
+    "body mass index": "bmi",
+}
+VITAL_BY_KEY = {kind.key: kind for kind in VITAL_KINDS}
+# Categories whose numeric observations belong in the results table (imports use "exam" too)
+RESULT_CATEGORIES = frozenset({"laboratory", "exam"})
 # The ward's charted sets: VitalsEntry column -> vital kind
 WARD_FIELDS = {
     "pulse": "hr",
@@ -765,7 +783,7 @@ def _vitals(
     """Each vital sign's series, from coded observations and the ward's charted sets."""
     points: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for r in observations:
-        kind = VITAL_BY_CODE.get(r.code)
+        kind = vital_kind(r.code, r.display)
         if kind is not None and r.value is not None:
             points[kind.key].append((r.at.timestamp(), r.value))
     for taken_at, values in _ward_sets(session, patient_id):
@@ -779,6 +797,16 @@ def _vitals(
             times, values = zip(*found, strict=True)
             series.append(VitalSeries(kind, tuple(times), tuple(values)))
     return tuple(series)
+
+
+def vital_kind(code: str, display: str) -> VitalKind | None:
+    """The vital sign an observation measures: by its LOINC code, else (imported records with
+    local codes) by its display text."""
+    kind = VITAL_BY_CODE.get(code)
+    if kind is None:
+        key = VITAL_BY_DISPLAY.get(display.strip().lower())
+        kind = VITAL_BY_KEY.get(key) if key else None
+    return kind
 
 
 def _ward_sets(session: Session, patient_id: uuid.UUID) -> Iterable[tuple[float, dict[str, Any]]]:
@@ -799,7 +827,7 @@ def _labs(observations: list[_Obs]) -> LabTable:
     """The cumulative table of the laboratory observations (vital signs are plotted apart)."""
     by_code: dict[str, list[_Obs]] = defaultdict(list)
     for r in observations:
-        if r.category == "laboratory" and r.code and r.code not in VITAL_BY_CODE:
+        if r.category in RESULT_CATEGORIES and r.code and not vital_kind(r.code, r.display):
             by_code[r.code].append(r)
     analytes = [_analyte(code, rows) for code, rows in by_code.items()]
     analytes.sort(key=lambda a: a.name.lower())

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 from sqlalchemy import select
 
-from hms_core.db import Admission, AuditEvent, Bed, PatientAllergy, VitalsEntry, Ward
+from hms_core.db import Admission, AuditEvent, Bed, Patient, PatientAllergy, VitalsEntry, Ward
 from hms_core.db.clinical import (
     CarePlan,
     ClinicalDocument,
@@ -31,6 +31,8 @@ from hms_core.services.patients import register_patient
 from hms_desktop.workspaces.chart.view import ChartView
 from hms_desktop.workspaces.clinic.workspace import ClinicWorkspace
 from hms_desktop.workspaces.ward.workspace import WardWorkspace
+from hms_server.fhir_import.importer import import_paths
+from hms_server.seed import DEMO_HISTORIES
 from tests.desktop.helpers import SIGN_IN_TIMEOUT_MS, shots_dir, sign_in
 
 WAIT = SIGN_IN_TIMEOUT_MS
@@ -307,3 +309,45 @@ def test_nurse_reads_the_chart_from_the_ward_without_actions(
     assert window.grab().save(str(shots / "chart_ward_nurse.png"))
     workspace.chart_button.click()
     assert workspace.pages.currentIndex() == 0  # back to the beds
+
+
+def test_an_imported_patient_s_history_shows_in_the_chart(
+    qtbot,
+    controller,
+    live_server,
+    tmp_path,  # noqa: ANN001
+) -> None:
+    """A Synthea patient imported with `import-fhir` reaches the doctor's desk through sync
+    and the chart shows the years of history as the bundle has it."""
+    bundle = next(DEMO_HISTORIES.glob("Byron202_*.json.gz"))
+    practitioners = next(DEMO_HISTORIES.glob("practitionerInformation*.json.gz"))
+    summary = import_paths(live_server.db, [practitioners, bundle])
+    assert not summary.failures
+    with live_server.db.unit_of_work() as session:
+        byron = session.execute(
+            select(Patient).where(Patient.family_name == "Sauer652")
+        ).scalar_one()
+        byron_id = byron.id
+    window = sign_in(qtbot, controller, live_server.url, live_server.users["doctor"])
+    workspace = window.workspaces["clinic"]
+    window.show_workspace("clinic")
+    window.resize(1440, 900)
+    box = window.search_box
+    with qtbot.waitSignal(box.results_shown, timeout=WAIT):
+        box.setText("byron sauer")
+        box.search_now()
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    chart = workspace.chart
+    _wait_chart(qtbot, chart, byron_id)
+    data = chart.data
+    assert len(data.encounters) == 66  # as many as the bundle has
+    assert len(data.immunizations) == 49
+    assert len(data.documents) == 66
+    # its observations carry local codes: the results and vital signs are found by their names
+    assert "HIV viral load" in [a.name for a in data.labs.analytes]
+    plotted = {series.kind.key: len(series.times) for series in data.vitals}
+    assert plotted["temp"] == 10 and plotted["hr"] == 10 and plotted["spo2"] == 10
+    assert data.encounters[0].started_at >= data.encounters[-1].started_at  # newest first
+    chart.tabs.setCurrentWidget(chart.timeline_tab)
+    qtbot.wait(50)
+    assert window.grab().save(str(shots_dir(tmp_path) / "chart_imported_fhir.png"))
