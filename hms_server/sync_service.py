@@ -191,10 +191,15 @@ def pull(session: Session, actor: Actor, client_id: str, after: int, limit: int)
     if after < compaction_horizon(session):
         raise ChangesCompacted
     scopes = sorted(scopes_for(actor.role))
+    # Read the newest position first: seqs are given in commit order, so every change up to it
+    # is committed; once this client has all of ITS changes up to it, it is caught up to it, even
+    # when the newest changes are out of its scope (else its applied outbox entries, whose
+    # visible position is a commit's last seq, would wait for an unrelated change to clear).
+    high = changelog.newest_seq(session)
     rows = (
         session.execute(
             select(ChangeLog)
-            .where(ChangeLog.seq > after, ChangeLog.scope.in_(scopes))
+            .where(ChangeLog.seq > after, ChangeLog.seq <= high, ChangeLog.scope.in_(scopes))
             .order_by(ChangeLog.seq)
             .limit(limit + 1)
         )
@@ -214,7 +219,7 @@ def pull(session: Session, actor: Actor, client_id: str, after: int, limit: int)
         )
         for r in rows
     ]
-    last_seq = rows[-1].seq if rows else after
+    last_seq = rows[-1].seq if has_more else max(high, after)
     client = session.get(SyncClient, client_id)
     if client is not None:
         client.last_pulled_seq, client.last_seen_at = last_seq, utcnow()
