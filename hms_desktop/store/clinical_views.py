@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hms_core.db import ClinicalNote, MedicationOrder, Patient, PatientAllergy
 from hms_core.db.base import utcnow
-from hms_core.db.clinical import NOTE_DRAFT, ClinicalOrder, Observation
+from hms_core.db.clinical import NOTE_DRAFT, Attachment, ClinicalOrder, Observation
 from hms_core.printing.prescription_pdf import PrescribedDrug, PrescriptionDocument
 from hms_core.printing.records import hospital_from_profile
 from hms_core.schemas.billing import HospitalProfile
@@ -106,6 +106,15 @@ class ResultValue:
 
 
 @dataclass(frozen=True)
+class AttachmentView:
+    """A file of an order (an image of the study); its bytes stay on the server."""
+
+    id: uuid.UUID
+    file_name: str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class ResultSummary:
     """A validated result waiting for the ordering doctor."""
 
@@ -124,6 +133,7 @@ class ResultSummary:
     impression: str = ""
     indication: str = ""
     plan: str = ""  # the patient's plan in force
+    attachments: tuple[AttachmentView, ...] = ()  # the study's images (detail only)
 
 
 @dataclass(frozen=True)
@@ -217,7 +227,18 @@ def result_summary(
         impression=order.impression or "",
         indication=order.indication or "",
         plan=plan_text(session, patient.id) if detail else "",
+        attachments=tuple(order_attachments(session, order.id)) if detail else (),
     )
+
+
+def order_attachments(session: Session, order_id: uuid.UUID) -> list[AttachmentView]:
+    """The files attached to an order, in the order they were uploaded."""
+    rows = session.execute(
+        select(Attachment)
+        .where(Attachment.order_id == order_id, Attachment.deleted_at.is_(None))
+        .order_by(Attachment.uploaded_at, Attachment.file_name)
+    ).scalars()
+    return [AttachmentView(a.id, a.file_name, a.content_type) for a in rows]
 
 
 def prescription_document(

@@ -276,6 +276,10 @@ class ApiClient:
         """A small PNG of an attached image (made by the server, DICOM included)."""
         return self._send("GET", f"/api/attachments/{attachment_id}/thumbnail").content
 
+    def attachment_content(self, attachment_id: uuid.UUID | str) -> bytes:
+        """The attached file itself, as uploaded."""
+        return self._send("GET", f"/api/attachments/{attachment_id}/content").content
+
     # --- sync (protocol: hms_core.sync.protocol) -----------------------------------------------
 
     def push(self, mutations: list[dict[str, Any]]) -> PushResponse:

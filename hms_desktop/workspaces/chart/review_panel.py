@@ -22,6 +22,7 @@ from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import styled_label
 from hms_desktop.widgets.messages import describe_error, local_time
 from hms_desktop.widgets.tables import Column, RecordTableModel, make_table_view
+from hms_desktop.widgets.thumbnail_strip import StripImage, ThumbnailStrip
 from hms_desktop.workspaces.clinic.sync_watch import SyncWatch
 
 CRITICAL_FLAGS = ("LL", "HH")
@@ -156,6 +157,7 @@ class ReviewPanel(QWidget):
             self.values_table.setColumnWidth(column, width)
         self.report = styled_label("", "infoBox")
         self.report.setWordWrap(True)
+        self.images = ThumbnailStrip(self.ctx, box)
         self.interpretation_edit = QPlainTextEdit()
         self.interpretation_edit.setPlaceholderText("Your interpretation of the result")
         self.interpretation_edit.setMaximumHeight(70)
@@ -170,8 +172,10 @@ class ReviewPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.error_label, 1)
         row.addWidget(self.acknowledge_button)
-        for widget in (self.detail_title, self.detail_facts, self.values_table, self.report):
+        shown = (self.detail_title, self.detail_facts, self.values_table, self.report, self.images)
+        for widget in shown:
             layout.addWidget(widget, 3 if widget is self.values_table else 0)
+        layout.addStretch()  # an imaging result has no values table to take the room
         layout.addWidget(styled_label("Interpretation", "fieldCaption"))
         layout.addWidget(self.interpretation_edit)
         layout.addWidget(styled_label("Treatment plan", "fieldCaption"))
@@ -225,6 +229,7 @@ class ReviewPanel(QWidget):
             self.detail_facts.setText("")
             self.values_model.set_records([])
             self.report.hide()
+            self.images.show_images([])
             self.interpretation_edit.clear()
             self.plan_edit.clear()
             return
@@ -246,6 +251,9 @@ class ReviewPanel(QWidget):
         )
         self.report.setText(report)
         self.report.setVisible(bool(report))
+        self.images.show_images(
+            [StripImage(a.id, a.file_name, a.content_type) for a in result.attachments]
+        )
         self.interpretation_edit.clear()
         self.plan_edit.setPlainText(result.plan)
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hms_core.db.base import new_id
-from hms_desktop.sync.api_client import ApiClient, ApiError
+from hms_desktop.sync.api_client import ApiClient
+from hms_desktop.widgets.thumbnail_strip import fetch_thumbnail
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,4 @@ def upload(api: ApiClient, order_id: uuid.UUID, paths: list[str]) -> list[Shown]
 
 def thumbnail(api: ApiClient, attachment_id: uuid.UUID | str) -> bytes | None:
     """The server's thumbnail of an attachment, or None when it cannot draw one."""
-    try:
-        return api.attachment_thumbnail(attachment_id)
-    except ApiError:
-        return None
+    return fetch_thumbnail(api, attachment_id)
