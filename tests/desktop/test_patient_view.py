@@ -86,7 +86,7 @@ def test_lab_role_sees_the_record_read_only(qtbot, controller, live_server):
         allergies=[{"substance": "Peanut", "reaction": "anaphylaxis", "severity": "severe"}],
     )
     window, view = _open(qtbot, controller, live_server, "lab", patient)
-    assert window.rail_titles() == ["Patients"]
+    assert window.rail_titles() == ["Patients", "Lab"]
     assert view.edit_button.isHidden()
     assert view.allergy_banner.property("kind") == "severe"
     assert "Peanut (severe, anaphylaxis)" in view.allergy_banner.label.text()
