@@ -648,45 +648,39 @@ def _change(change: str) -> str:
     return "" if change in ("", "new") else f" ({change})"
 
 
+def _live_rows(
+    session: Session, table: Any, patient_id: uuid.UUID, columns: list[Any], newest: Any
+) -> list[Any]:
+    """The patient's rows of `table` that are neither deleted nor voided, newest first."""
+    query = (
+        select(*columns)
+        .where(
+            table.patient_id == patient_id,
+            table.deleted_at.is_(None),
+            table.voided_at.is_(None),
+        )
+        .order_by(newest.desc())
+    )
+    return list(session.connection().execute(query).all())
+
+
 def _procedures(session: Session, patient_id: uuid.UUID) -> tuple[ProcedureLine, ...]:
     t = ProcedureRecord
-    rows = (
-        session.connection()
-        .execute(
-            select(t.code, t.display, t.performed_at, t.performer)
-            .where(t.patient_id == patient_id, t.deleted_at.is_(None), t.voided_at.is_(None))
-            .order_by(t.performed_at.desc())
-        )
-        .all()
-    )
+    columns = [t.code, t.display, t.performed_at, t.performer]
+    rows = _live_rows(session, t, patient_id, columns, t.performed_at)
     return tuple(ProcedureLine(r.code, r.display, _utc(r.performed_at), r.performer) for r in rows)
 
 
 def _immunizations(session: Session, patient_id: uuid.UUID) -> tuple[ImmunizationLine, ...]:
     t = Immunization
-    rows = (
-        session.connection()
-        .execute(
-            select(t.code, t.display, t.given_at, t.status)
-            .where(t.patient_id == patient_id, t.deleted_at.is_(None), t.voided_at.is_(None))
-            .order_by(t.given_at.desc())
-        )
-        .all()
-    )
+    rows = _live_rows(session, t, patient_id, [t.code, t.display, t.given_at, t.status], t.given_at)
     return tuple(ImmunizationLine(r.code, r.display, _utc(r.given_at), r.status) for r in rows)
 
 
 def _documents(session: Session, patient_id: uuid.UUID) -> tuple[DocumentLine, ...]:
     t = ClinicalDocument
-    rows = (
-        session.connection()
-        .execute(
-            select(t.id, t.title, t.display, t.written_at, t.author, t.content_type)
-            .where(t.patient_id == patient_id, t.deleted_at.is_(None), t.voided_at.is_(None))
-            .order_by(t.written_at.desc())
-        )
-        .all()
-    )
+    columns = [t.id, t.title, t.display, t.written_at, t.author, t.content_type]
+    rows = _live_rows(session, t, patient_id, columns, t.written_at)
     return tuple(
         DocumentLine(
             r.id, r.title or r.display or "Document", _utc(r.written_at), r.author, r.content_type
