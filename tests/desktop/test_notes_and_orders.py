@@ -254,6 +254,10 @@ def test_order_placed_offline_then_its_result_is_reviewed_and_acknowledged(
 
     panel.interpretation_edit.setPlainText("Mild hyperkalaemia, likely ramipril.")
     panel.plan_edit.setPlainText(NEW_PLAN)
+    # the same result read again (a sync refresh while the doctor types) keeps the typing
+    panel._show_detail(panel.clinical.result(listed.order_id))
+    assert panel.plan_edit.toPlainText() == NEW_PLAN
+    assert panel.interpretation_edit.toPlainText() == "Mild hyperkalaemia, likely ramipril."
     QApplication.processEvents()
     assert panel.grab().save(str(shots_dir(tmp_path) / "results_review.png"))
 

@@ -221,6 +221,10 @@ class ReviewPanel(QWidget):
         self.ctx.run(self, lambda: clinical.result(order_id), self._show_detail, self._failed)
 
     def _show_detail(self, result: ResultSummary | None) -> None:
+        """Show a result; the same result read again (a sync refresh racing the doctor's
+        typing) keeps the interpretation and plan being written."""
+        shown = self.current
+        same = shown is not None and result is not None and shown.order_id == result.order_id
         self.current = result
         self.detail_box.setEnabled(result is not None)
         self.error_label.setText("")
@@ -254,8 +258,9 @@ class ReviewPanel(QWidget):
         self.images.show_images(
             [StripImage(a.id, a.file_name, a.content_type) for a in result.attachments]
         )
-        self.interpretation_edit.clear()
-        self.plan_edit.setPlainText(result.plan)
+        if not same:
+            self.interpretation_edit.clear()
+            self.plan_edit.setPlainText(result.plan)
 
     # --- acknowledging ----------------------------------------------------------------------
 
