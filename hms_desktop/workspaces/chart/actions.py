@@ -12,12 +12,13 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
 
 from hms_desktop.store.chart import ProblemLine
-from hms_desktop.store.clinical import LocalClinical, PrescriptionView
+from hms_desktop.store.clinical import PrescriptionView
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import set_status, styled_label
 from hms_desktop.widgets.messages import describe_error
 from hms_desktop.widgets.pdf_preview import PdfPreviewDialog
 from hms_desktop.widgets.reason_dialog import ReasonDialog
+from hms_desktop.workspaces.chart.clinical_store import ClinicalStore
 from hms_desktop.workspaces.chart.note_editor import NoteEditor
 from hms_desktop.workspaces.chart.order_dialog import OrderDialog
 from hms_desktop.workspaces.chart.plan_dialog import PlanDialog
@@ -85,11 +86,7 @@ class ChartActions(QObject):
         if layout is not None:
             layout.insertLayout(2, row)  # under the problems
 
-    @property
-    def clinical(self) -> LocalClinical:
-        clinical = self.ctx.clinical
-        assert clinical is not None
-        return clinical
+    clinical = ClinicalStore()
 
     @property
     def parent_widget(self) -> QWidget:

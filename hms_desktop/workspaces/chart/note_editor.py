@@ -19,11 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from hms_core.db.base import new_id
-from hms_desktop.store.clinical import NOTE_FIELDS, LocalClinical, NoteView
+from hms_desktop.store.clinical import NOTE_FIELDS, NoteView
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import set_invalid, styled_label
 from hms_desktop.widgets.messages import describe_error, local_time
 from hms_desktop.widgets.reason_dialog import MIN_REASON, ConfirmDialog
+from hms_desktop.workspaces.chart.clinical_store import ClinicalStore
 
 TITLES = {
     "complaint": "Presenting complaint",
@@ -64,11 +65,7 @@ class NoteEditor(QDialog):
         if encounter_id is not None:
             self.load()
 
-    @property
-    def clinical(self) -> LocalClinical:
-        clinical = self.ctx.clinical
-        assert clinical is not None
-        return clinical
+    clinical = ClinicalStore()
 
     def _build(self) -> None:
         body = QVBoxLayout(self)

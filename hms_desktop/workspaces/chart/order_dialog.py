@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 
 from hms_core.catalogues import ImagingStudy, LabTest
 from hms_core.rules.names import fold
-from hms_desktop.store.clinical import LocalClinical
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import set_invalid, styled_label
 from hms_desktop.widgets.messages import describe_error
+from hms_desktop.workspaces.chart.clinical_store import ClinicalStore
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 PRIORITIES = (("routine", "Routine"), ("urgent", "Urgent"), ("stat", "STAT (at once)"))
@@ -55,11 +55,7 @@ class OrderDialog(QDialog):
         self._build()
         self._on_kind()
 
-    @property
-    def clinical(self) -> LocalClinical:
-        clinical = self.ctx.clinical
-        assert clinical is not None
-        return clinical
+    clinical = ClinicalStore()
 
     def _build(self) -> None:
         body = QVBoxLayout(self)

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hms_desktop.store.clinical import CarePlanVersion, LocalClinical
+from hms_desktop.store.clinical import CarePlanVersion
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import set_invalid, styled_label
 from hms_desktop.widgets.messages import describe_error
+from hms_desktop.workspaces.chart.clinical_store import ClinicalStore
 from hms_desktop.workspaces.chart.models import when
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
@@ -66,11 +67,7 @@ class PlanDialog(QDialog):
         self._build()
         self._load()
 
-    @property
-    def clinical(self) -> LocalClinical:
-        clinical = self.ctx.clinical
-        assert clinical is not None
-        return clinical
+    clinical = ClinicalStore()
 
     def _build(self) -> None:
         body = QVBoxLayout(self)

@@ -28,10 +28,11 @@ from PySide6.QtWidgets import (
 
 from hms_core.catalogues import FREQUENCIES, Drug, doses_per_day
 from hms_core.services.errors import DomainError
-from hms_desktop.store.clinical import LocalClinical, PrescriptionView
+from hms_desktop.store.clinical import PrescriptionView
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import set_invalid, styled_label
 from hms_desktop.widgets.messages import describe_error
+from hms_desktop.workspaces.chart.clinical_store import ClinicalStore
 
 MIN_REASON = 3
 SAFETY_CHECK = "safety_check"
@@ -169,11 +170,7 @@ class PrescribeDialog(QDialog):
             self._prefill(current)
         self._on_fields()
 
-    @property
-    def clinical(self) -> LocalClinical:
-        clinical = self.ctx.clinical
-        assert clinical is not None
-        return clinical
+    clinical = ClinicalStore()
 
     # --- layout -----------------------------------------------------------------------------
 

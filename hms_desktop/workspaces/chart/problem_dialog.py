@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
 
 from hms_core.catalogues import Icd10
 from hms_desktop.store.chart import ProblemLine
-from hms_desktop.store.clinical import LocalClinical
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import set_invalid, styled_label
 from hms_desktop.widgets.messages import describe_error
 from hms_desktop.widgets.reason_dialog import MAX_REASON, MIN_REASON
+from hms_desktop.workspaces.chart.clinical_store import ClinicalStore
 from hms_desktop.workspaces.chart.models import day
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
@@ -82,11 +82,7 @@ class ProblemDialog(QDialog):
         self.setMinimumWidth(620)
         self._build()
 
-    @property
-    def clinical(self) -> LocalClinical:
-        clinical = self.ctx.clinical
-        assert clinical is not None
-        return clinical
+    clinical = ClinicalStore()
 
     def _build(self) -> None:
         body = QVBoxLayout(self)
@@ -244,11 +240,7 @@ class ProblemStatusDialog(QDialog):
         self.setMinimumWidth(480)
         self._build(title)
 
-    @property
-    def clinical(self) -> LocalClinical:
-        clinical = self.ctx.clinical
-        assert clinical is not None
-        return clinical
+    clinical = ClinicalStore()
 
     def _build(self, title: str) -> None:
         body = QVBoxLayout(self)

@@ -17,12 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hms_desktop.store.clinical import LocalClinical, ResultSummary, ResultValue
+from hms_desktop.store.clinical import ResultSummary, ResultValue
 from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import styled_label
 from hms_desktop.widgets.messages import describe_error, local_time
 from hms_desktop.widgets.tables import Column, RecordTableModel, make_table_view
 from hms_desktop.widgets.thumbnail_strip import StripImage, ThumbnailStrip
+from hms_desktop.workspaces.chart.clinical_store import ClinicalStore
 from hms_desktop.workspaces.clinic.sync_watch import SyncWatch
 
 CRITICAL_FLAGS = ("LL", "HH")
@@ -111,11 +112,7 @@ class ReviewPanel(QWidget):
             self.refresh()
         self.watch.shown()
 
-    @property
-    def clinical(self) -> LocalClinical:
-        clinical = self.ctx.clinical
-        assert clinical is not None
-        return clinical
+    clinical = ClinicalStore()
 
     def _build(self) -> None:
         self.list_title = styled_label("Results to review", "sectionTitle")
