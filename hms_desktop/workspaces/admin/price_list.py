@@ -39,7 +39,7 @@ from hms_desktop.widgets.forms import styled_label
 from hms_desktop.widgets.messages import describe_error
 from hms_desktop.widgets.tables import Column, make_table_view
 from hms_desktop.workspaces.billing.cash_desk import AmountTableModel
-from hms_desktop.workspaces.clinic.notice import Notice
+from hms_desktop.workspaces.clinic.notice import notice_page
 from hms_desktop.workspaces.clinic.sync_watch import SyncWatch
 
 CATEGORY_NAMES = {
@@ -179,15 +179,8 @@ class PriceListEditor(QWidget):
     # --- layout -----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self._header())
-        self.notice = Notice()
-        layout.addWidget(self.notice)
-        body = QHBoxLayout()
-        body.setContentsMargins(28, 14, 28, 18)
-        body.setSpacing(16)
+        margins = (28, 14, 28, 18)
+        self.notice, body = notice_page(self, self._header(), margins)
         self.items_model = AmountTableModel(_price_columns(lambda: self.exponent), {4, 5})
         self.items_view = make_table_view(self.items_model)
         self.items_view.setObjectName("priceItems")
@@ -203,7 +196,6 @@ class PriceListEditor(QWidget):
         holder.setLayout(side)
         holder.setFixedWidth(440)
         body.addWidget(holder)
-        layout.addLayout(body, 1)
 
     def _header(self) -> QFrame:
         frame = QFrame()

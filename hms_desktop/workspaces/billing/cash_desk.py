@@ -28,7 +28,7 @@ from hms_desktop.widgets.context import AppContext
 from hms_desktop.widgets.forms import set_invalid, set_style_property, styled_label
 from hms_desktop.widgets.messages import describe_error
 from hms_desktop.widgets.tables import Column, RecordTableModel, make_table_view
-from hms_desktop.workspaces.clinic.notice import Notice
+from hms_desktop.workspaces.clinic.notice import notice_page
 from hms_desktop.workspaces.clinic.sync_watch import SyncWatch
 
 METHOD_NAMES = {"cash": "Cash", "card": "Card", "online": "Online", "insurance": "Insurance"}
@@ -112,15 +112,8 @@ class CashDeskPanel(QWidget):
     # --- layout -----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self._header())
-        self.notice = Notice()
-        layout.addWidget(self.notice)
-        body = QHBoxLayout()
-        body.setContentsMargins(20, 14, 20, 16)
-        body.setSpacing(16)
+        margins = (20, 14, 20, 16)
+        self.notice, body = notice_page(self, self._header(), margins)
         left = QVBoxLayout()
         left.addWidget(styled_label("Payments you took today", "sectionTitle"))
         columns = payment_columns(
@@ -138,7 +131,6 @@ class CashDeskPanel(QWidget):
         left.addWidget(self.empty_label)
         body.addLayout(left, 1)
         body.addWidget(self._close_card())
-        layout.addLayout(body, 1)
 
     def _header(self) -> QWidget:
         bar = QWidget()

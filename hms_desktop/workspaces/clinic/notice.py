@@ -1,7 +1,7 @@
 """A dismissable strip under the header telling the outcome of the doctor's last action."""
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hms_desktop.widgets.forms import set_style_property
 
@@ -46,3 +46,21 @@ class Notice(QFrame):
             set_style_property(self, "kind", kind)
         self.label.setText(text)
         self.show()
+
+
+def notice_page(
+    page: QWidget, header: QWidget, margins: tuple[int, int, int, int]
+) -> tuple[Notice, QHBoxLayout]:
+    """Lay out a workspace page: its header, the notice strip under it, and the body row
+    (returned empty, already stretched to fill the rest) inside `margins`."""
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(header)
+    notice = Notice()
+    layout.addWidget(notice)
+    body = QHBoxLayout()
+    body.setContentsMargins(*margins)
+    body.setSpacing(16)
+    layout.addLayout(body, 1)
+    return notice, body

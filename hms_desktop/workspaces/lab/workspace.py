@@ -27,7 +27,7 @@ from hms_desktop.widgets.messages import describe_error
 from hms_desktop.widgets.pdf_preview import PdfPreviewDialog
 from hms_desktop.widgets.reason_dialog import ReasonDialog
 from hms_desktop.widgets.tables import make_table_view
-from hms_desktop.workspaces.clinic.notice import Notice
+from hms_desktop.workspaces.clinic.notice import notice_page
 from hms_desktop.workspaces.clinic.sync_watch import SyncWatch
 from hms_desktop.workspaces.lab import images
 from hms_desktop.workspaces.lab.imaging_form import ImagingReportForm
@@ -65,15 +65,8 @@ class LabWorkspace(QWidget):
     # --- layout -----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self._header())
-        self.notice = Notice()
-        layout.addWidget(self.notice)
-        body = QHBoxLayout()
-        body.setContentsMargins(28, 16, 28, 20)
-        body.setSpacing(16)
+        margins = (28, 16, 28, 20)
+        self.notice, body = notice_page(self, self._header(), margins)
         left = QVBoxLayout()
         left.setSpacing(8)
         self.model = WorklistModel(self)
@@ -100,7 +93,6 @@ class LabWorkspace(QWidget):
         self.panel.setFixedWidth(580)
         self.panel.hide()  # shown with a form; the worklist has the width meanwhile
         body.addWidget(self.panel)
-        layout.addLayout(body, 1)
 
     def _header(self) -> QFrame:
         frame = QFrame()
